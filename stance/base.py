@@ -1,0 +1,54 @@
+"""What every stance model shares: input checking and the label/probability contract.
+
+Models follow scikit-learn's estimator contract: `__init__` only stores
+parameters, `fit(texts, labels)` returns self, learned state ends in `_`, and
+`predict_proba` has one column per label in `LABELS` order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from stance.labels import LABEL2ID, LABELS
+
+
+def check_texts(texts: Any, what: str = "texts") -> list[str]:
+    """Return `texts` as a list of non-empty strings, or raise naming the bad item and its index."""
+    if isinstance(texts, str):
+        raise TypeError(f"{what} must be a list of strings; wrap a single string in a list")
+    if texts is None or isinstance(texts, (bytes, bytearray, dict)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"{what} must be a list of strings, got {type(texts).__name__}")
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise TypeError(f"{what}[{i}] must be a str, got {type(t).__name__}: {t!r:.60}")
+        if not t.strip():
+            raise ValueError(f"{what}[{i}] is empty or whitespace only: give a sentence to classify")
+    return out
+
+
+def check_labels(labels: Any, n: int) -> list[int]:
+    """Label strings -> ids, checking every one; the error names the index and the allowed labels."""
+    if isinstance(labels, str):
+        raise TypeError("labels must be a list of label strings, not one string")
+    out = []
+    for i, label in enumerate(labels):
+        if label not in LABEL2ID:
+            raise ValueError(f"labels[{i}] is {label!r}: allowed labels are {', '.join(LABELS)}")
+        out.append(LABEL2ID[label])
+    if len(out) != n:
+        raise ValueError(f"got {n} texts but {len(out)} labels: they must match one to one")
+    if n == 0:
+        raise ValueError("cannot fit on zero examples")
+    return out
+
+
+class StanceModel:
+    """Mixin: `predict` from `predict_proba`, shared by every model."""
+
+    name: str = "model"
+    classes_: Sequence[str] = LABELS
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        proba = self.predict_proba(texts)
+        return [LABELS[i] for i in proba.argmax(axis=1)]
