@@ -8,6 +8,7 @@ file: loading never unpickles.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -99,7 +100,7 @@ class TfidfStance(StanceModel, ClassifierMixin, BaseEstimator):
 
         directory = Path(directory)
         with atomic_dir(directory) as tmp:
-            sio.dump(self.pipeline_, tmp / MODEL_FILE)
+            sio.dump(self.pipeline_, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
             manifest = write_manifest(tmp, KIND, training={
                 "params": self.get_params(), "best_params": self.best_params_, "search": self.search_,
                 "n_train": self.n_train_}, corpus_sha256=self.training_data_sha256_)

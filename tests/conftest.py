@@ -1,0 +1,24 @@
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A private $STANCE_HOME: user corpus and retrained models go there, never into the repo."""
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """A small, label-balanced sample of the shipped corpus: fast to train on."""
+    from stance.corpus import load_records
+    from stance.evaluate import _sample
+
+    records = _sample(load_records(("seeds", "supplement")), 100, seed=0)
+    return [r["text"] for r in records], [r["label"] for r in records]
