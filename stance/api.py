@@ -99,6 +99,8 @@ def get_model(model: Any = None):
     if isinstance(model, str) and model in MODEL_CLASSES:
         return load(model_path(model))
     if isinstance(model, (str, Path)):
+        if not Path(model).exists() and not Path(str(model) + ".prev").exists():
+            raise ValueError(f"unknown model {str(model)!r}: allowed models are {', '.join(MODEL_NAMES)}, or a path to a saved model directory")
         return load(model)
     if hasattr(model, "predict_proba"):
         return model
@@ -106,12 +108,10 @@ def get_model(model: Any = None):
 
 
 def _as_list(text_or_texts: Any) -> tuple[list[str], bool]:
-    from stance.base import check_texts
+    from stance.base import check_text, check_texts
 
     if isinstance(text_or_texts, str):
-        if not text_or_texts.strip():
-            raise ValueError("text is empty or whitespace only: give a sentence to classify")
-        return [text_or_texts], True
+        return [check_text(text_or_texts)], True
     if text_or_texts is None or isinstance(text_or_texts, (bytes, bytearray, int, float, dict)):
         raise TypeError(f"predict expects a string or a list of strings, got {type(text_or_texts).__name__}")
     return check_texts(text_or_texts), False

@@ -22,9 +22,20 @@ def check_texts(texts: Any, what: str = "texts") -> list[str]:
     for i, t in enumerate(out):
         if not isinstance(t, str):
             raise TypeError(f"{what}[{i}] must be a str, got {type(t).__name__}: {t!r:.60}")
-        if not t.strip():
-            raise ValueError(f"{what}[{i}] is empty or whitespace only: give a sentence to classify")
+        check_text(t, f"{what}[{i}]")
     return out
+
+
+def check_text(text: str, what: str = "text") -> str:
+    """Raise ValueError, naming `what`, for an empty string or one that is not valid Unicode text."""
+    if not text.strip():
+        raise ValueError(f"{what} is empty or whitespace only: give a sentence to classify")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # lone surrogates, e.g. from decoding bytes with errors="surrogateescape"
+        raise ValueError(f"{what} holds {text[e.start]!r} at position {e.start}, a lone surrogate that is not valid "
+                         "Unicode text: decode the input with errors='replace' or fix its encoding") from None
+    return text
 
 
 def check_labels(labels: Any, n: int) -> list[int]:

@@ -63,6 +63,9 @@ def _read_inputs(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
             except json.JSONDecodeError as e:
                 yield n, f"malformed JSON: {e.msg} at column {e.colno}", None
                 continue
+            except (ValueError, RecursionError) as e:  # huge integers; arrays nested thousands deep
+                yield n, f"malformed JSON: {'nested too deeply' if isinstance(e, RecursionError) else str(e).split(';')[0]}", None
+                continue
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 yield n, "expected an object with a non-empty string 'text'", None
                 continue
@@ -302,4 +305,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m stance.cli` runs this file as __main__, a second copy of the module: delegate to the
+    # importable stance.cli so that the UsageError raised by subcommand modules is the one main() catches.
+    from stance.cli import main as _main
+
+    sys.exit(_main())

@@ -111,6 +111,8 @@ def read_jsonl(path: Path, strict: bool = True) -> tuple[list[tuple[int, Any]], 
             rows.append((lineno, json.loads(text)))
         except json.JSONDecodeError as e:
             problems.append(Problem(path, lineno, f"malformed JSON: {e.msg} at column {e.colno}"))
+        except (ValueError, RecursionError) as e:  # an integer of thousands of digits; arrays nested thousands deep
+            problems.append(Problem(path, lineno, f"malformed JSON: {'nested too deeply' if isinstance(e, RecursionError) else str(e).split(';')[0]}"))
     return rows, problems
 
 
@@ -333,6 +335,8 @@ def read_examples_file(path: Path) -> list[dict[str, Any]]:
             raise CorpusError([Problem(path, 1, f"CSV header must name 'text' and 'label', got {reader.fieldnames!r}")])
         return [{**row, "_line": reader.line_num} for row in reader]
     rows, problems = read_jsonl(path, strict=False)
+    problems += [Problem(path, n, f"expected an object with 'text' and 'label', got {type(v).__name__}")
+                 for n, v in rows if not isinstance(v, dict)]
     if problems:
-        raise CorpusError(problems)
-    return [({**v, "_line": n} if isinstance(v, dict) else v) for n, v in rows]
+        raise CorpusError(sorted(problems, key=lambda p: p.line))
+    return [{**v, "_line": n} for n, v in rows]

