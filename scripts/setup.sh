@@ -7,3 +7,12 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet torch==2.13.0
 .venv/bin/pip install --quiet -e ".[dev]"
+# Debian's Chromium drives the demo page's browser test (Playwright never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "setup: could not install chromium; the browser test will be skipped" >&2
+  else
+    echo "setup: run 'sudo apt-get install -y chromium' to enable the browser test" >&2
+  fi
+fi

