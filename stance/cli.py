@@ -279,13 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="all", choices=["tfidf", "transformer", "all"])
     p.set_defaults(func=cmd_rollback)
 
-    for extra in ("suggest", "curve", "explain", "serve"):
-        module = f"stance.cli_{extra}"
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        sys.modules[module].register(sub)
+    from stance import cli_curve, cli_explain, cli_serve, cli_suggest
+
+    for module in (cli_suggest, cli_curve, cli_explain, cli_serve):
+        module.register(sub)
     return parser
 
 

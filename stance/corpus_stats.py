@@ -6,6 +6,7 @@ corpus/README.md, so the dataset card always matches the data.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -40,6 +41,12 @@ def compute() -> dict[str, Any]:
         out["counts"][part] = Counter(r["label"] for r in records)
         if records and "annotator_b" in records[0]:
             out["agreement"][part] = agreement([r["annotator_a"] for r in records], [r["annotator_b"] for r in records])
+    audit = CORPUS_DIR / "annotation" / "audit_annotator_c.jsonl"
+    if audit.exists():  # a third blind annotator on a random sample, scored against the final labels
+        final = {r["id"]: r["label"] for r in load_records(("supplement", "challenge"))}
+        rows = [json.loads(l) for l in audit.read_text(encoding="utf-8").splitlines() if l.strip()]
+        rows = [r for r in rows if r["id"] in final]
+        out["agreement"]["audit sample (C vs final)"] = agreement([final[r["id"]] for r in rows], [r["label"] for r in rows])
     return out
 
 
