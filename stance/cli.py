@@ -162,7 +162,9 @@ def cmd_evaluate(args) -> int:
     rows = args.models.split(",") if args.models else list(MODEL_ROWS)
     report = run(rows, Path(args.out) if args.out else None, n_splits=args.folds, n_repeats=args.repeats,
                  fast=args.fast, limit=args.limit)
-    out = Path(args.out) if args.out else Path("reports")
+    from stance.persist import PROJECT_ROOT
+
+    out = Path(args.out) if args.out else PROJECT_ROOT / "reports"
     print(f"wrote {out / 'evaluation.md'} and {out / 'metrics.json'}")
     for name, m in report["models"].items():
         print(f"  {name:<18} macro-F1 {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f}")

@@ -9,8 +9,6 @@ from typing import Any, Callable, Sequence
 from stance.persist import atomic_write_text, models_dir
 
 DATA_CHOICES = {"train": ("seeds", "supplement", "user"), "seeds": ("seeds",), "shipped": ("seeds", "supplement")}
-# The shipped transformer's settings, chosen by tools/select_transformer.py (see reports/selection.md).
-TRANSFORMER_DEFAULTS: dict[str, Any] = {}
 
 
 def train(model: str, data: str = "train", out: Path | None = None, seed: int = 0, fast: bool = False,
@@ -27,7 +25,7 @@ def train(model: str, data: str = "train", out: Path | None = None, seed: int = 
     texts, labels = texts_and_labels(DATA_CHOICES[data])
     if limit:
         texts, labels = texts[:limit], labels[:limit]
-    params: dict[str, Any] = {"random_state": seed} if model == "tfidf" else {"seed": seed, **TRANSFORMER_DEFAULTS, **(FAST_TRANSFORMER if fast else {})}
+    params: dict[str, Any] = {"random_state": seed} if model == "tfidf" else {"seed": seed, **(FAST_TRANSFORMER if fast else {})}
     fitted = model_class(model)(**params).fit(texts, labels)
     return fitted.save(Path(out) if out else models_dir() / model)
 

@@ -57,6 +57,8 @@ def main():
     atomic_write_text(out / "selection.json", json.dumps({"n_train": len(tr_t), "n_test": len(te_t), "results": results}, indent=1))
     lines = ["# Fine-tuning settings: selection over seeds", "",
              f"Same stratified split for every run: {len(tr_t)} training, {len(te_t)} held-out sentences ({args.data}).", "",
+             "Fit times were taken while other jobs shared the 2 cores, so they are not comparable with each other; "
+             "bench/results.md has the clean fine-tuning time.", "",
              "| setting | macro-F1 per seed | mean | std | fit time (s) |", "|---|---|---|---|---|"]
     for name, r in results.items():
         lines.append(f"| {name} | {', '.join(f'{s:.3f}' for s in r['macro_f1'])} | {r['mean']:.3f} | {r['std']:.3f} | {r['fit_seconds']:.0f} |")
