@@ -63,8 +63,12 @@ def tokenizer():
 
 
 def _quiet_transformers() -> None:
+    import warnings
+
     from transformers.utils import logging
 
+    # peft asks a deprecated transformers property on every fit; the warning is not ours to act on
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     logging.set_verbosity_error()
     logging.disable_progress_bar()
 
