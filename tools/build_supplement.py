@@ -46,7 +46,7 @@ def main():
     dump = lambda rs: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rs)
     adjudication = rows("supplement_adjudication.jsonl")
     supplement = []
-    for k in (1, 2, 3):
+    for k in (1, 2, 3, 4, 5):
         writer = rows(f"supplement_writer_{k}.jsonl")
         second = rows(f"supplement_annotator_b_{k}.jsonl")
         if not second:
