@@ -74,6 +74,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` via a temporary sibling and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
@@ -86,6 +87,22 @@ def atomic_write_text(path: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+STALE_SECONDS = 3600  # a temporary left by a save killed this long ago is garbage, not a save in progress
+
+
+def _remove_stale(target: Path) -> None:
+    """Delete temporaries that killed saves of `target` left beside it (`.<name>.*.tmp` / `.trash`)."""
+    import time
+
+    for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.trash"):
+        for leftover in target.parent.glob(pattern):
+            try:
+                if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            except OSError:
+                pass  # another process removed it first
 
 
 def _prev(target: Path) -> Path:
@@ -103,6 +120,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())

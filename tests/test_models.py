@@ -116,3 +116,25 @@ def test_predict_file_streams_jsonl(tmp_path, tiny_data):
     assert (done, errors) == (2, 1)
     assert rows[0]["id"] == 1 and rows[1] == {"line": 3, "error": "malformed JSON: Expecting property name enclosed in double quotes at column 2"}
     assert rows[2]["line"] == 4 and rows[2]["label"] in LABELS
+
+
+def test_saves_remove_temporaries_left_by_killed_saves(tmp_path):
+    import os
+    import time
+
+    from stance.persist import STALE_SECONDS, atomic_dir, atomic_write_text
+
+    old_dir, fresh_dir = tmp_path / ".m.abc.tmp", tmp_path / ".m.def.tmp"
+    old_file = tmp_path / ".f.jsonl.xyz.tmp"
+    for d in (old_dir, fresh_dir):
+        d.mkdir()
+    old_file.write_text("half")
+    past = time.time() - STALE_SECONDS - 10
+    for p in (old_dir, old_file):
+        os.utime(p, (past, past))
+    with atomic_dir(tmp_path / "m") as tmp:
+        (tmp / "x").write_text("1")
+    atomic_write_text(tmp_path / "f.jsonl", "{}\n")
+    assert not old_dir.exists() and not old_file.exists()
+    assert fresh_dir.exists()  # could be another process's save in progress: left alone
+    assert (tmp_path / "m" / "x").read_text() == "1"
