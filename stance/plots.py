@@ -17,6 +17,14 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path) -> Path:
+    """Lay out, write the PNG, and free the figure (pyplot keeps every open figure alive)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return Path(path)
+
+
 def confusion_matrices(confusions: dict[str, list[list[int]]], path: Path, title: str = "") -> Path:
     """Side-by-side confusion matrices (rows: true label, columns: predicted), counts summed over folds."""
     import numpy as np
@@ -37,10 +45,7 @@ def confusion_matrices(confusions: dict[str, list[list[int]]], path: Path, title
     axes[0][0].set_ylabel("true")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def per_label_f1(f1: dict[str, dict[str, float]], path: Path) -> Path:
@@ -54,10 +59,7 @@ def per_label_f1(f1: dict[str, dict[str, float]], path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def label_distribution(counts: dict[str, dict[str, int]], path: Path) -> Path:
@@ -71,10 +73,7 @@ def label_distribution(counts: dict[str, dict[str, int]], path: Path) -> Path:
         bottom = [b + v for b, v in zip(bottom, vals)]
     ax.set_ylabel("sentences")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def learning_curve(curves: dict[str, dict[int, Sequence[float]]], path: Path) -> Path:
@@ -93,7 +92,4 @@ def learning_curve(curves: dict[str, dict[int, Sequence[float]]], path: Path) ->
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)

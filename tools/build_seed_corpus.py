@@ -9,7 +9,6 @@ paragraph printed twice in seed 001) are excluded with a recorded reason.
 """
 
 import json
-from pathlib import Path
 
 from stance.corpus import CORPUS_DIR, SEEDS_DIR
 from stance.persist import atomic_write_text

@@ -10,7 +10,6 @@ of macro-F1 and the training time. Writes reports/selection.json and selection.m
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
