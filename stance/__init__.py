@@ -12,15 +12,14 @@ Importing this package is cheap; models load on first use and are cached.
 """
 
 from stance.api import Prediction, SentencePrediction, analyze, load, predict
-from stance.active import suggest  # light: the model and segmenter load inside suggest()
 from stance.corpus import add_examples
-# Imported eagerly (it is light: models load inside explain()). Binding the function here also
-# keeps `stance.explain` the function: a lazy first import of the submodule would overwrite it.
-from stance.explain import Explanation, explain
+from stance.explanation import Explanation, explain
 from stance.labels import LABELS
-from stance.train import train  # light, like explain: models and their libraries load inside train()
+from stance.models.registry import MODEL_NAMES
+from stance.suggest import suggest
+from stance.training import train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["LABELS", "Explanation", "Prediction", "SentencePrediction", "add_examples", "analyze", "explain", "load",
-           "predict", "suggest", "train", "__version__"]
+__all__ = ["LABELS", "MODEL_NAMES", "Explanation", "Prediction", "SentencePrediction", "add_examples", "analyze",
+           "explain", "load", "predict", "suggest", "train", "__version__"]

@@ -1,27 +1,28 @@
 """The public API behind `stance.predict` and friends.
 
-This module imports nothing heavy: models (and torch / scikit-learn with them)
-are imported on first use, loaded once per process and reused.
+This module imports nothing heavy: models (and torch / scikit-learn with them) are
+imported on first use, loaded once per process and reused.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union, overload
 
+from stance.inputs import check_text, check_texts
 from stance.labels import LABELS
-from stance.persist import PROJECT_ROOT, ModelFormatError, models_dir, read_manifest, resolve_model_dir
+from stance.models.manifest import ModelFormatError, read_manifest
+from stance.models.registry import ALIASES, MODEL_NAMES, REGISTRY, canonical_name, model_class
+from stance.models.store import default_model_name, model_path, resolve_model_dir
 
-# kind in a manifest -> (module, class)
-MODEL_CLASSES = {"tfidf": ("stance.baseline", "TfidfStance"), "transformer": ("stance.transformer", "MiniLMStance")}
-MODEL_NAMES = tuple(MODEL_CLASSES)
-DEFAULT_FILE = "default.json"
-FALLBACK_DEFAULT = "tfidf"
+if TYPE_CHECKING:
+    from stance.models.base import StanceModel
 
+log = logging.getLogger(__name__)
+ModelArg = Union[None, str, Path, "StanceModel"]
 _cache: dict[tuple[str, float], Any] = {}
 _lock = threading.Lock()
 
@@ -48,90 +49,65 @@ class SentencePrediction(Prediction):
     end: int = 0
 
 
-def model_class(kind: str):
-    if kind not in MODEL_CLASSES:
-        raise ValueError(f"unknown model {kind!r}: allowed models are {', '.join(MODEL_NAMES)}")
-    module, name = MODEL_CLASSES[kind]
-    return getattr(importlib.import_module(module), name)
-
-
-def model_path(name: str) -> Path:
-    """Where the named model lives: $STANCE_HOME/models/NAME, else the shipped models/NAME."""
-    if name not in MODEL_CLASSES:
-        raise ValueError(f"unknown model {name!r}: allowed models are {', '.join(MODEL_NAMES)}, or a path to a saved model")
-    for root in (models_dir(), PROJECT_ROOT / "models"):
-        try:
-            return resolve_model_dir(root / name)
-        except ModelFormatError:
-            continue
-    raise ModelFormatError(f"no trained {name!r} model in {models_dir()}: run `stance train --model {name}`")
-
-
-def default_model_name() -> str:
-    """The model `predict` uses when none is named: the best by the last evaluation (models/default.json)."""
-    for root in (models_dir(), PROJECT_ROOT / "models"):
-        try:
-            name = json.loads((root / DEFAULT_FILE).read_text(encoding="utf-8"))["model"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if name in MODEL_CLASSES:
-            return name
-    return FALLBACK_DEFAULT
-
-
-def load(path: Union[str, Path]):
+def load(path: Union[str, Path]) -> "StanceModel":
     """Load a saved model directory (any kind), checked against its manifest; cached per process."""
     directory = resolve_model_dir(Path(path))
     key = (str(directory.resolve()), (directory / "manifest.json").stat().st_mtime)
     with _lock:
         if key not in _cache:
             kind = read_manifest(directory).get("kind")
-            if kind not in MODEL_CLASSES:
-                raise ModelFormatError(f"{directory} holds a model of unknown kind {kind!r}: allowed kinds are {', '.join(MODEL_NAMES)}")
-            _cache[key] = model_class(kind).load(directory)
+            try:
+                cls = model_class(str(kind))
+            except ValueError:
+                raise ModelFormatError(f"{directory} holds a model of unknown kind {kind!r}: allowed kinds are "
+                                       f"{', '.join(MODEL_NAMES)}") from None
+            _cache[key] = cls.load(directory)
         return _cache[key]
 
 
-def get_model(model: Any = None):
-    """None -> the default model; a name -> that shipped/trained model; a path -> load it; a model -> itself."""
+def get_model(model: ModelArg = None) -> "StanceModel":
+    """None -> the default model; a name -> that trained/shipped model; a path -> load it; a model -> itself."""
     if model is None:
         model = default_model_name()
-    if isinstance(model, str) and model in MODEL_CLASSES:
-        return load(model_path(model))
+    if isinstance(model, str) and (model in REGISTRY or model in ALIASES):
+        return load(model_path(canonical_name(model)))
     if isinstance(model, (str, Path)):
         if not Path(model).exists() and not Path(str(model) + ".prev").exists():
-            raise ValueError(f"unknown model {str(model)!r}: allowed models are {', '.join(MODEL_NAMES)}, or a path to a saved model directory")
+            raise ValueError(f"unknown model {str(model)!r}: allowed models are {', '.join(MODEL_NAMES)}, "
+                             "or a path to a saved model directory")
         return load(model)
     if hasattr(model, "predict_proba"):
         return model
-    raise TypeError(f"model must be None, one of {', '.join(MODEL_NAMES)}, a path, or a fitted model; got {type(model).__name__}")
+    raise TypeError(f"model must be None, one of {', '.join(MODEL_NAMES)}, a path, or a fitted model; "
+                    f"got {type(model).__name__}")
 
 
-def _as_list(text_or_texts: Any) -> tuple[list[str], bool]:
-    from stance.base import check_text, check_texts
-
-    if isinstance(text_or_texts, str):
-        return [check_text(text_or_texts)], True
-    if text_or_texts is None or isinstance(text_or_texts, (bytes, bytearray, int, float, dict)):
-        raise TypeError(f"predict expects a string or a list of strings, got {type(text_or_texts).__name__}")
-    return check_texts(text_or_texts), False
+@overload
+def predict(text_or_texts: str, model: ModelArg = None) -> Prediction: ...  # type: ignore[overload-overlap]
+@overload
+def predict(text_or_texts: Sequence[str], model: ModelArg = None) -> list[Prediction]: ...
 
 
-def predict(text_or_texts: Union[str, Sequence[str]], model: Any = None) -> Union[Prediction, list[Prediction]]:
+def predict(text_or_texts: Union[str, Sequence[str]], model: ModelArg = None) -> Union[Prediction, list[Prediction]]:
     """Classify one string (-> Prediction) or a list of strings (-> list of Prediction).
 
     Each string is classified as one unit: pass sentences. A longer string is not
-    split (use `analyze` for that); the transformer reads its first 128 tokens.
+    split (use `analyze` for that); the transformers read their first tokens only.
     """
-    texts, single = _as_list(text_or_texts)
+    if isinstance(text_or_texts, str):
+        texts, single = [check_text(text_or_texts)], True
+    elif text_or_texts is None or isinstance(text_or_texts, (bytes, bytearray, int, float, dict)):
+        raise TypeError(f"predict expects a string or a list of strings, got {type(text_or_texts).__name__}")
+    else:
+        texts, single = check_texts(text_or_texts), False
     m = get_model(model)
     proba = m.predict_proba(texts)
     name = getattr(m, "name", type(m).__name__)
-    out = [Prediction(LABELS[int(p.argmax())], {l: float(v) for l, v in zip(LABELS, p)}, name) for p in proba]
+    out = [Prediction(LABELS[int(p.argmax())], {label: float(v) for label, v in zip(LABELS, p)}, name) for p in proba]
     return out[0] if single else out
 
 
-def analyze(text: str, model: Any = None) -> list[SentencePrediction]:
+def analyze(text: str, model: ModelArg = None) -> list[SentencePrediction]:
     """Split a longer text into sentences (with offsets into `text`) and classify each."""
     from stance.segment import split_sentences
 

@@ -3,11 +3,15 @@
 Parts (one JSONL file each, one record a line, diffable):
 - ``seeds``: every sentence of the four seed articles, double-annotated and adjudicated;
 - ``supplement``: sentences written by the team on other crises, double-annotated;
+- ``writers``: sentences from twelve independent writer briefs (register x era x region x
+  voice), with counterfactual pairs, double-annotated blind and adjudicated;
 - ``challenge``: minimal pairs and hard cases, for evaluation only, never trained on;
+- ``outside``: the outside-writer test set, written blind on crises no training part
+  covers, double-annotated; for evaluation only, never trained on;
 - ``user``: sentences users add (`stance add`), kept apart from the shipped corpus
   under $STANCE_HOME so the teaching corpus stays as shipped.
 
-Training uses ``train`` = seeds + supplement + user.
+Training uses ``train`` = seeds + supplement + writers + user.
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from stance.atomic import atomic_write_text
 from stance.labels import LABELS, check_label
-from stance.persist import PROJECT_ROOT, atomic_write_text, stance_home
+from stance.paths import shipped, stance_home
 from stance.segment import repair
 
-SEEDS_DIR = PROJECT_ROOT / "seeds"
-CORPUS_DIR = PROJECT_ROOT / "corpus"
-SHIPPED_PARTS = ("seeds", "supplement", "challenge")
-TRAIN_PARTS = ("seeds", "supplement", "user")
-ALIASES = {"train": TRAIN_PARTS, "all": TRAIN_PARTS, "shipped": ("seeds", "supplement")}
+SEEDS_DIR = shipped("seeds")
+CORPUS_DIR = shipped("corpus")
+SHIPPED_PARTS = ("seeds", "supplement", "writers", "challenge", "outside")
+TRAIN_PARTS = ("seeds", "supplement", "writers", "user")
+TEST_PARTS = ("challenge", "outside")
+ALIASES = {"train": TRAIN_PARTS, "all": TRAIN_PARTS, "shipped": ("seeds", "supplement", "writers")}
 
 # Keys every record of a part must carry, with their types.
 _COMMON = {"id": str, "text": str, "label": str, "rationale": str}
@@ -35,7 +41,10 @@ SCHEMAS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "seeds": {**_COMMON, "source": str, "index": int, "start": int, "end": int,
               "annotator_a": str, "annotator_b": str},
     "supplement": {**_COMMON, "origin": str, "annotator_a": str, "annotator_b": str},
+    "writers": {**_COMMON, "origin": str, "annotator_a": str, "annotator_b": str, "pair": (str, type(None)),
+                "implicit": bool},
     "challenge": {**_COMMON, "pair": (str, type(None)), "phenomenon": str},
+    "outside": {**_COMMON, "origin": str, "annotator_a": str, "annotator_b": str},
     "user": {**_COMMON, "origin": str},
 }
 
@@ -141,7 +150,7 @@ def _seed_texts() -> dict[str, str]:
     return {p.stem: repair(p.read_text(encoding="utf-8")) for p in sorted(SEEDS_DIR.glob("*.txt"))}
 
 
-def check(parts: Sequence[str] = ("seeds", "supplement", "challenge", "user"), paths: dict[str, Path] | None = None) -> list[Problem]:
+def check(parts: Sequence[str] = (*SHIPPED_PARTS, "user"), paths: dict[str, Path] | None = None) -> list[Problem]:
     """Validate corpus files; return every problem found (empty list: all good).
 
     Checks per record: well-formed JSON object with the part's keys, known labels,
@@ -278,6 +287,7 @@ def validate_examples(examples: Iterable[Any], where: str = "input") -> list[dic
         if errors:
             problems.extend(Problem(Path(where), line, f"item {i}: {e}") for e in errors)
             continue
+        assert isinstance(text, str)  # checked above
         clean.append({"text": " ".join(text.split()), "label": label,
                       "rationale": ex.get("rationale") or "", "source": ex.get("source") or ""})
     if problems:
@@ -296,7 +306,7 @@ def add_examples(examples: Iterable[Any], where: str = "input") -> AddReport:
     clean = validate_examples(list(examples), where)
     path = part_path("user")
     with _user_lock(path):
-        existing = load_records(("seeds", "supplement", "challenge", "user"))
+        existing = load_records((*SHIPPED_PARTS, "user"))
         known = {normalize(r["text"]): r["id"] for r in existing}
         user_ids = [r["id"] for r in existing if r["part"] == "user"]
         next_n = 1 + max((int(i.split("-")[1]) for i in user_ids if re.fullmatch(r"user-\d+", i)), default=0)

@@ -1,7 +1,7 @@
 """The five stance labels, in the one canonical order used everywhere.
 
 Every file, model config, probability column and plot uses this order; change it
-and every saved model's manifest stops matching (which `persist` checks).
+and every saved model's manifest stops matching (which `stance.models.manifest` checks).
 """
 
 from __future__ import annotations

@@ -1,0 +1,7 @@
+"""`python -m stance`: the command line."""
+
+import sys
+
+from stance.cli import main
+
+sys.exit(main())

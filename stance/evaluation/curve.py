@@ -1,0 +1,145 @@
+"""Learning curves: how macro-F1 grows with the number of labelled training sentences.
+
+Protocol: one StratifiedKFold over the training corpus (seeds + supplement + user),
+the same folds for every model. In each fold, every model trains on growing,
+stratified, nested subsets of the fold's training part (for each draw seed, the 10%
+subset lies inside the 25% one, and so on) and is scored by macro-F1 on the fold's
+whole test part. The spread at a point covers folds and draws. If the curve is still
+rising at 100%, more labelled sentences are likely to help.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+DEFAULT_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+
+
+def _check(models: Sequence[str], fractions: Sequence[float], seeds: int, n_splits: int) -> tuple[list[str], list[float]]:
+    from stance.models.registry import ALIASES, MODEL_NAMES
+
+    allowed = MODEL_NAMES + tuple(ALIASES)
+    models = list(models)
+    if not models:
+        raise ValueError(f"no models given: allowed models are {', '.join(allowed)}")
+    for m in models:
+        if m not in allowed:
+            raise ValueError(f"unknown model {m!r}: allowed models are {', '.join(allowed)}")
+    if not fractions:
+        raise ValueError("no fractions given: give numbers in (0, 1], e.g. 0.1,0.25,0.5,1.0")
+    for f in fractions:
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
+            raise ValueError(f"fraction {f!r} is not a number in (0, 1]: fractions are shares of each fold's training part")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer (draws per fraction), got {seeds!r}")
+    if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 2:
+        raise ValueError(f"folds must be an integer of at least 2, got {n_splits!r}")
+    return list(dict.fromkeys(models)), sorted(set(float(f) for f in fractions))
+
+
+def nested_order(labels: Sequence[str], seed: int) -> dict[str, list[int]]:
+    """Per label, the positions of `labels` in a seeded random order (prefixes give nested subsets)."""
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_label[label].append(i)
+    rng = random.Random(seed)
+    for idx in by_label.values():
+        rng.shuffle(idx)
+    return dict(by_label)
+
+
+def stratified_subset(order: dict[str, list[int]], fraction: float) -> list[int]:
+    """round(fraction x count) positions of each label (at least one), sorted."""
+    out: list[int] = []
+    for idx in order.values():
+        out += idx[: max(1, round(fraction * len(idx)))]
+    return sorted(out)
+
+
+def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float] = DEFAULT_FRACTIONS, seeds: int = 3,
+                   n_splits: int = 5, out_dir: str | Path | None = None, fast: bool = False, limit: int | None = None,
+                   seed: int = 0, overrides: dict[str, dict] | None = None,
+                   log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Compute the curves, write learning_curve.json and learning_curve.png to `out_dir`, return the report.
+
+    `limit`: a label-balanced sample of that many training sentences (smoke runs).
+    `overrides`: per model, keyword arguments for `stance.models.registry.make_model`.
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from stance.atomic import atomic_write_text
+    from stance.corpus import TRAIN_PARTS, load_records
+    from stance.evaluation import plots
+    from stance.evaluation.metrics import label_scores
+    from stance.evaluation.protocols import sample
+    from stance.models.registry import make_model
+    from stance.paths import reports_dir
+
+    models, fractions = _check(models, fractions, seeds, n_splits)
+    overrides = overrides or {}
+    out_dir = Path(out_dir) if out_dir is not None else reports_dir()
+    records = load_records(TRAIN_PARTS)
+    if limit:
+        records = sample(records, limit, seed)
+    texts, labels = [r["text"] for r in records], [r["label"] for r in records]
+    smallest = min(labels.count(l) for l in set(labels))
+    if smallest < n_splits:
+        raise ValueError(f"{n_splits} folds need at least {n_splits} sentences of every label, but one label has "
+                         f"{smallest} in the {len(texts)} sentences used: use fewer folds or a larger --limit")
+    started = time.time()
+    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(texts, labels))
+    runs = []
+    log(f"learning curve on {len(texts)} sentences: {n_splits} folds x {len(fractions)} fractions x {seeds} draw(s), "
+        f"models {', '.join(models)}")
+    for k, (tr, te) in enumerate(folds):
+        test_t, test_l = [texts[i] for i in te], [labels[i] for i in te]
+        fold_l = [labels[i] for i in tr]
+        for draw in range(seeds):
+            order = nested_order(fold_l, seed + draw)
+            for frac in fractions:
+                subset = [tr[i] for i in stratified_subset(order, frac)]
+                train_t, train_l = [texts[i] for i in subset], [labels[i] for i in subset]
+                for name in models:
+                    t0 = time.perf_counter()
+                    model = make_model(name, random_state=seed + draw, fast=fast, **overrides.get(name, {})).fit(train_t, train_l)
+                    f1 = label_scores(test_l, model.predict(test_t))["macro_f1"]
+                    secs = time.perf_counter() - t0
+                    runs.append({"model": name, "fold": k, "draw": draw, "fraction": frac, "n_train": len(subset),
+                                 "macro_f1": f1, "seconds": round(secs, 2)})
+                    log(f"  fold {k + 1}/{n_splits} draw {draw + 1}/{seeds} {name} {frac:g} "
+                        f"({len(subset)} sentences): macro-F1 {f1:.3f} ({secs:.1f}s)")
+    summary: dict[str, list[dict[str, Any]]] = {}
+    curves: dict[str, dict[int, list[float]]] = {}
+    for name in models:
+        for frac in fractions:
+            rs = [r for r in runs if r["model"] == name and r["fraction"] == frac]
+            scores = [r["macro_f1"] for r in rs]
+            n_mean = int(round(float(np.mean([r["n_train"] for r in rs]))))
+            summary.setdefault(name, []).append({
+                "fraction": frac, "n_train_mean": n_mean, "macro_f1_mean": float(np.mean(scores)),
+                "macro_f1_std": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
+                "macro_f1_min": float(min(scores)), "macro_f1_max": float(max(scores)), "runs": len(scores)})
+            curves.setdefault(name, {}).setdefault(n_mean, []).extend(scores)  # tiny data: two fractions, one size
+    report = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.time() - started, 1),
+              "n_sentences": len(texts), "parts": list(TRAIN_PARTS), "n_splits": n_splits, "seeds": seeds,
+              "fractions": fractions, "models": models, "fast": fast, "limit": limit, "seed": seed,
+              "summary": summary, "runs": runs}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / "learning_curve.png"
+    tmp = out_dir / f".learning_curve.{os.getpid()}.png"
+    try:
+        plots.learning_curve(curves, tmp)
+        os.replace(tmp, png)
+    finally:
+        tmp.unlink(missing_ok=True)
+    atomic_write_text(out_dir / "learning_curve.json", json.dumps(report, indent=1) + "\n")
+    for name, points in summary.items():
+        log(f"{name}: " + ", ".join(f"{p['n_train_mean']} -> {p['macro_f1_mean']:.3f}" for p in points))
+    return report

@@ -1,0 +1,254 @@
+"""A packaged encoder fine-tuned with LoRA: the transformer models (MiniLM, the fast one; mpnet, the strong one).
+
+Architecture: the sentence encoder (no pooler), masked mean pooling (how both encoders
+were trained to pool), dropout and a linear head. Training updates a LoRA adapter
+(peft) on the chosen linear layers and the head, with a class-weighted loss, the head
+at `head_lr_ratio` times the adapter's learning rate, warm-up then linear decay,
+gradient clipping, and length-bucketed batches (several times faster on CPU).
+
+A saved model is the adapter (``adapter_model.safetensors``, stored in fp16, and
+peft's ``adapter_config.json``) plus ``head.safetensors``, over the packaged base
+weights whose sha256 the manifest records. Loading reads JSON and safetensors only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from stance.inputs import check_labels, check_texts
+from stance.labels import ID2LABEL, LABEL2ID, LABELS
+from stance.models.base import StanceModel
+from stance.models.encoders import ENCODERS, get_encoder, length_sorted_batches, load_encoder, mean_pool, tokenizer
+from stance.models.frozen import check_base_model
+from stance.models.manifest import ModelFormatError
+
+ADAPTER_FILE = "adapter_model.safetensors"
+ADAPTER_CONFIG = "adapter_config.json"
+HEAD_FILE = "head.safetensors"
+# LoRA target modules by encoder family and choice: module-name suffixes peft matches.
+TARGETS = {
+    "minilm": {"attention": ["query", "key", "value"], "all-linear": ["query", "key", "value", "dense"]},
+    "mpnet": {"attention": ["q", "k", "v"], "all-linear": ["q", "k", "v", "o", "dense"]},
+}
+
+
+def set_seed(seed: int) -> None:
+    """Every source of randomness in training, seeded in one place."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class MeanPoolClassifier(torch.nn.Module):
+    """Encoder -> masked mean of token states -> dropout -> linear layer over the labels."""
+
+    def __init__(self, encoder: torch.nn.Module, dim: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder: Any = encoder
+        self.dropout = torch.nn.Dropout(dropout)
+        self.head = torch.nn.Linear(dim, len(LABELS))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
+
+
+class FineTunedStance(StanceModel):
+    """`encoder` ("minilm" or "mpnet") fine-tuned with a LoRA adapter and a linear head."""
+
+    def __init__(self, encoder: str = "minilm", epochs: int = 4, learning_rate: float = 2e-3, head_lr_ratio: float = 5.0,
+                 batch_size: int = 16, max_length: int = 128, lora_r: int = 8, lora_alpha: int = 16,
+                 lora_dropout: float = 0.1, lora_targets: str = "attention", weight_decay: float = 0.01,
+                 warmup_ratio: float = 0.1, class_weighted: bool = True, random_state: int = 0):
+        self.encoder = encoder
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.head_lr_ratio = head_lr_ratio
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.lora_targets = lora_targets
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.class_weighted = class_weighted
+        self.random_state = random_state
+
+    def _lora_config(self) -> Any:
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=TARGETS[self.encoder][self.lora_targets])
+
+    def _build(self) -> MeanPoolClassifier:
+        from peft import get_peft_model
+
+        return MeanPoolClassifier(get_peft_model(load_encoder(self.encoder), self._lora_config()),
+                                  get_encoder(self.encoder).dim)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> "FineTunedStance":
+        from tqdm.auto import tqdm
+        from transformers import get_linear_schedule_with_warmup
+
+        self._check_params(self.get_params(), Path("(constructor)"))
+        texts = check_texts(texts)
+        y = torch.tensor(check_labels(labels, len(texts)))
+        set_seed(self.random_state)
+        net = self._build()
+        counts = torch.bincount(y, minlength=len(LABELS)).float()
+        weight = (counts.sum() / (len(LABELS) * counts.clamp(min=1))) if self.class_weighted else None
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+        adapter = [p for p in net.encoder.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW([{"params": adapter, "lr": self.learning_rate},
+                                       {"params": net.head.parameters(), "lr": self.learning_rate * self.head_lr_ratio}],
+                                      weight_decay=self.weight_decay)
+        steps = self.epochs * math.ceil(len(texts) / self.batch_size)
+        schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup_ratio * steps), steps)
+        tok = tokenizer(self.encoder)
+        encoded = tok(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        generator = torch.Generator().manual_seed(self.random_state)
+        self.loss_curve_: list[float] = []
+        net.train()
+        with tqdm(total=steps, desc=f"fine-tuning {self.encoder}", unit="step", disable=not progress) as bar:
+            for _ in range(self.epochs):
+                for idx in _length_bucketed(encoded, self.batch_size, generator):
+                    batch = tok.pad({"input_ids": [encoded[i] for i in idx]}, return_tensors="pt")
+                    loss = loss_fn(net(batch["input_ids"], batch["attention_mask"]), y[idx])
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(adapter + list(net.head.parameters()), 1.0)
+                    optimizer.step()
+                    schedule.step()
+                    optimizer.zero_grad()
+                    self.loss_curve_.append(float(loss.item()))
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+        net.eval()
+        self.net_: MeanPoolClassifier = net
+        self._record_training(texts, labels)
+        return self
+
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        texts = check_texts(texts)
+        proba = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+        tok = tokenizer(self.encoder)
+        for idx in length_sorted_batches(texts, batch_size):
+            batch = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length,
+                        return_tensors="pt")
+            logits = self.net_(batch["input_ids"], batch["attention_mask"]).float()
+            proba[idx] = torch.softmax(logits, dim=-1).numpy()
+        if not np.isfinite(proba).all():  # never hand out NaN probabilities
+            raise ModelFormatError("the model produced non-finite probabilities: its weights are damaged; retrain it")
+        return proba
+
+    # ------------------------------------------------------------------ persistence
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any], directory: Path) -> None:
+        encoder = params.get("encoder")
+        if encoder not in ENCODERS:
+            raise ModelFormatError(f"{directory}: encoder {encoder!r} is not one of {', '.join(ENCODERS)}")
+        ranges = {"max_length": (8, 512), "lora_r": (1, 256), "lora_alpha": (1, 1024), "lora_dropout": (0.0, 0.9),
+                  "epochs": (1, 100), "batch_size": (1, 1024), "learning_rate": (1e-7, 1.0), "head_lr_ratio": (0.01, 1000)}
+        for key, (low, high) in ranges.items():
+            value = params.get(key)
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+                raise ModelFormatError(f"{directory}: parameter {key!r} is {value!r}, outside {low}..{high}; "
+                                       "the manifest is damaged: retrain the model")
+        if params.get("lora_targets", "attention") not in TARGETS[encoder]:
+            raise ModelFormatError(f"{directory}: lora_targets {params.get('lora_targets')!r} is not one of "
+                                   f"{', '.join(TARGETS[encoder])}")
+
+    def _save_weights(self, directory: Path) -> dict[str, Any]:
+        from peft import get_peft_model_state_dict
+        from safetensors.torch import save_file
+
+        peft_model = self.net_.encoder
+        state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(peft_model).items()}
+        save_file(state, directory / ADAPTER_FILE, metadata={"format": "pt"})
+        config = self._lora_config()
+        config.base_model_name_or_path = get_encoder(self.encoder).upstream
+        config.save_pretrained(str(directory))  # peft's adapter_config.json, for the ecosystem's tools
+        head = {k: v.detach().float().contiguous() for k, v in self.net_.head.state_dict().items()}
+        save_file(head, directory / HEAD_FILE, metadata={"format": "pt"})
+        spec = get_encoder(self.encoder)
+        return {"base_model": {"name": spec.upstream, "encoder": spec.name, "sha256": spec.sha256},
+                "id2label": {str(i): label for i, label in ID2LABEL.items()}, "pooling": "mean"}
+
+    def _load_weights(self, directory: Path, manifest: dict[str, Any]) -> None:
+        from peft import get_peft_model_state_dict, set_peft_model_state_dict
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        check_base_model(directory, manifest, self.encoder)
+        states = {}
+        for name in (ADAPTER_FILE, HEAD_FILE):
+            path = directory / name
+            if not path.is_file():
+                raise ModelFormatError(f"{directory} has no {name}: the model directory is incomplete; retrain it")
+            try:
+                states[name] = load_file(path)
+            except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+                raise ModelFormatError(f"{path} is not a valid safetensors file ({e}); retrain the model") from None
+            bad = [k for k, v in states[name].items() if not torch.isfinite(v.float()).all()]
+            if bad:
+                raise ModelFormatError(f"{path} holds non-finite weights (NaN or infinity) in {bad[:3]}; retrain it")
+        net = self._build()
+        layout = get_peft_model_state_dict(net.encoder)
+        adapter = states[ADAPTER_FILE]
+        if set(adapter) != set(layout) or any(adapter[k].shape != layout[k].shape for k in layout):
+            raise ModelFormatError(f"{directory / ADAPTER_FILE} does not match the adapter its manifest describes "
+                                   f"(missing {sorted(set(layout) - set(adapter))[:2]}, unexpected "
+                                   f"{sorted(set(adapter) - set(layout))[:2]}); retrain the model")
+        set_peft_model_state_dict(net.encoder, adapter)
+        head = states[HEAD_FILE]
+        expected = {k: v.shape for k, v in net.head.state_dict().items()}
+        if {k: v.shape for k, v in head.items()} != expected:
+            raise ModelFormatError(f"{directory / HEAD_FILE} does not fit a {get_encoder(self.encoder).dim} x "
+                                   f"{len(LABELS)} head; retrain the model")
+        net.head.load_state_dict(head)
+        net.encoder = net.encoder.merge_and_unload()  # plain weights: faster inference, same outputs
+        self.net_ = net.eval()
+
+    def export(self, directory: str | Path) -> Path:
+        """A plain Hugging Face encoder directory (merged weights, tokenizer) with the head beside it."""
+        from safetensors.torch import save_file
+
+        from stance.atomic import atomic_dir
+
+        encoder: Any = self.net_.encoder
+        if hasattr(encoder, "merge_and_unload"):  # freshly trained: merge a copy, keep the adapter usable
+            encoder = copy.deepcopy(encoder).merge_and_unload()
+        directory = Path(directory)
+        with atomic_dir(directory) as tmp:
+            encoder.config.id2label, encoder.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
+            encoder.save_pretrained(tmp, safe_serialization=True)
+            tok = copy.deepcopy(tokenizer(self.encoder))
+            tok.model_max_length = self.max_length
+            tok.save_pretrained(tmp)
+            save_file({k: v.contiguous() for k, v in self.net_.head.state_dict().items()}, tmp / HEAD_FILE)
+            (tmp / "stance_head.json").write_text(json.dumps({
+                "pooling": "mean", "head": HEAD_FILE, "labels": list(LABELS),
+                "usage": "logits = head(mean of last_hidden_state over attention_mask); softmax gives label order"},
+                indent=2) + "\n", encoding="utf-8")
+        return directory
+
+
+def _length_bucketed(encoded: list[list[int]], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """Shuffled batches of similar-length examples: less padding, so fine-tuning runs ~2x faster on CPU."""
+    perm = torch.randperm(len(encoded), generator=generator).tolist()
+    pool = batch_size * 16
+    batches = []
+    for s in range(0, len(perm), pool):
+        chunk = sorted(perm[s:s + pool], key=lambda i: len(encoded[i]))
+        batches += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
