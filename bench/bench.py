@@ -1,13 +1,13 @@
 """Speed and memory of stance, measured (not asserted): one command prints the table.
 
-    .venv/bin/python bench/bench.py [--skip-finetune] [--out bench/results.md]
+    .venv/bin/python bench/bench.py [--models tfidf,mpnet] [--finetune minilm] [--out bench/results.md]
 
 Measures, each in a fresh process where start-up matters:
 - `import stance` time (median of 5 runs);
 - cold first predict per model (process start to first answer, model load included; median of 3);
 - throughput in sentences/s per model at batch 1 and batch 64, on real corpus sentences;
 - peak RSS of a process that loads the model and predicts 1,000 sentences;
-- fine-tuning time of the transformer on the whole training corpus (shipped settings).
+- fine-tuning time of a registered model (--finetune minilm|mpnet) on the whole training corpus (shipped settings).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def throughput(model_name: str, texts: list[str]) -> dict[str, float]:
     for s in n1:
         model.predict_proba([s])
     batch1 = len(n1) / (time.perf_counter() - t)
-    big = (texts * 4)[:4096] if model_name == "tfidf" else texts
+    big = (texts * 4)[:4096] if model_name == "tfidf" else texts[:640]
     t = time.perf_counter()
     for i in range(0, len(big), 64):
         model.predict_proba(big[i:i + 64])
@@ -62,7 +62,8 @@ def throughput(model_name: str, texts: list[str]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--skip-finetune", action="store_true")
+    ap.add_argument("--models", help="comma-separated registry names (default: every shipped model)")
+    ap.add_argument("--finetune", help="also time fine-tuning this model on the whole training corpus")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     args = ap.parse_args()
     from stance.corpus import texts_and_labels
@@ -72,22 +73,25 @@ def main() -> None:
                             f"{platform.system()} {platform.release()}", "sentences": len(texts)}
     res["import_s"] = statistics.median(child(IMPORT)["s"] for _ in range(5))
     res["models"] = {}
-    for m in ("tfidf", "transformer"):
+    from stance.models.registry import SHIPPED_NAMES
+
+    for m in args.models.split(",") if args.models else SHIPPED_NAMES:
         row = {"cold_first_predict_s": statistics.median(child(COLD.format(m=m))["s"] for _ in range(3))}
         row.update(throughput(m, texts))
         row["peak_rss_mib"] = child(RSS.format(m=m))["mib"]
         res["models"][m] = row
         print(m, row, flush=True)
-    if not args.skip_finetune:
-        from stance.transformer import MiniLMStance
+    if args.finetune:
+        from stance.models.registry import make_model
 
         t = time.perf_counter()
-        MiniLMStance(progress=False).fit(texts, labels)
+        make_model(args.finetune).fit(texts, labels)
         res["finetune_s"] = time.perf_counter() - t
+        res["finetune_model"] = args.finetune
     lines = [f"Machine: {res['machine']}. Corpus sentences used: {res['sentences']}.", "",
              f"- `import stance`: {res['import_s'] * 1000:.0f} ms (median of 5)"]
     if "finetune_s" in res:
-        lines.append(f"- fine-tuning the transformer on all {len(texts)} training sentences: {res['finetune_s']:.0f} s")
+        lines.append(f"- fine-tuning {res['finetune_model']} on all {len(texts)} training sentences: {res['finetune_s']:.0f} s")
     lines += ["", "| model | cold first predict (s) | batch 1 (sent/s) | batch 64 (sent/s) | peak RSS, load + 1,000 predictions (MiB) |",
               "|---|---|---|---|---|"]
     for m, r in res["models"].items():

@@ -7,6 +7,7 @@ imported on first use, loaded once per process and reused.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +104,13 @@ def predict(text_or_texts: Union[str, Sequence[str]], model: ModelArg = None) ->
     m = get_model(model)
     proba = m.predict_proba(texts)
     name = getattr(m, "name", type(m).__name__)
-    out = [Prediction(LABELS[int(p.argmax())], {label: float(v) for label, v in zip(LABELS, p)}, name) for p in proba]
+    out = []
+    for i, p in enumerate(proba):
+        probabilities = {label: float(v) for label, v in zip(LABELS, p)}
+        if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in probabilities.values()):  # never hand out NaN
+            raise ModelFormatError(f"model {name!r} gave invalid probabilities {list(probabilities.values())!r:.120} for "
+                                   f"text {i}: its weights are damaged or hostile; retrain it")
+        out.append(Prediction(LABELS[int(p.argmax())], probabilities, name))
     return out[0] if single else out
 
 

@@ -121,7 +121,8 @@ def read_jsonl(path: Path, strict: bool = True) -> tuple[list[tuple[int, Any]], 
         except json.JSONDecodeError as e:
             problems.append(Problem(path, lineno, f"malformed JSON: {e.msg} at column {e.colno}"))
         except (ValueError, RecursionError) as e:  # an integer of thousands of digits; arrays nested thousands deep
-            problems.append(Problem(path, lineno, f"malformed JSON: {'nested too deeply' if isinstance(e, RecursionError) else str(e).split(';')[0]}"))
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+            problems.append(Problem(path, lineno, f"malformed JSON: {why}"))
     return rows, problems
 
 
@@ -265,6 +266,23 @@ def _user_lock(path: Path):
     return FileLock(str(path) + ".lock", timeout=120)
 
 
+MAX_SENTENCE_CHARS = 2000  # a sentence, not a document: longer input is refused, with its line
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def _text_problem(text: Any) -> str | None:
+    """Why `text` cannot be a corpus sentence, or None."""
+    if not isinstance(text, str) or not text.translate(_INVISIBLE).strip():
+        return f"text must be a non-empty string (invisible characters alone do not count), got {str(text)[:60]!r}"
+    if len(text) > MAX_SENTENCE_CHARS:
+        return f"text has {len(text):,} characters; a sentence may have at most {MAX_SENTENCE_CHARS:,}: split it"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"text holds a lone surrogate {text[e.start]!r} at character {e.start + 1}: fix the file's encoding"
+    return None
+
+
 def validate_examples(examples: Iterable[Any], where: str = "input") -> list[dict[str, Any]]:
     """Check user examples (dicts with text, label[, rationale, source]); raise CorpusError listing every bad one."""
     clean, problems = [], []
@@ -275,12 +293,17 @@ def validate_examples(examples: Iterable[Any], where: str = "input") -> list[dic
             continue
         errors = []
         text, label = ex.get("text"), ex.get("label")
-        if not isinstance(text, str) or not text.strip():
-            errors.append(f"text must be a non-empty string, got {text!r}")
-        try:
-            check_label(label)
-        except ValueError as e:
-            errors.append(str(e))
+        problem = _text_problem(text)
+        if problem:
+            errors.append(problem)
+        if label in (None, ""):
+            errors.append(f"label is empty: a person must set it (one of {', '.join(LABELS)}); "
+                          "`stance suggest` leaves it empty and keeps the model's guess in 'guess'")
+        else:
+            try:
+                check_label(label)
+            except ValueError as e:
+                errors.append(str(e))
         for key in ("rationale", "source"):
             if ex.get(key) is not None and not isinstance(ex[key], str):
                 errors.append(f"{key} must be a string, got {type(ex[key]).__name__}")
@@ -343,10 +366,17 @@ def read_examples_file(path: Path) -> list[dict[str, Any]]:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
             raise CorpusError([Problem(path, 1, f"CSV header must name 'text' and 'label', got {reader.fieldnames!r}")])
-        return [{**row, "_line": reader.line_num} for row in reader]
-    rows, problems = read_jsonl(path, strict=False)
+        rows: list[dict[str, Any]] = []
+        try:
+            for row in reader:
+                rows.append({**row, "_line": reader.line_num})
+        except csv.Error as e:  # e.g. a field over csv.field_size_limit(), or a NUL byte
+            raise CorpusError([Problem(path, reader.line_num + 1, f"unreadable CSV ({e}); a sentence may have at most "
+                                       f"{MAX_SENTENCE_CHARS:,} characters")]) from None
+        return rows
+    parsed, problems = read_jsonl(path, strict=False)
     problems += [Problem(path, n, f"expected an object with 'text' and 'label', got {type(v).__name__}")
-                 for n, v in rows if not isinstance(v, dict)]
+                 for n, v in parsed if not isinstance(v, dict)]
     if problems:
         raise CorpusError(sorted(problems, key=lambda p: p.line))
-    return [{**v, "_line": n} for n, v in rows]
+    return [{**v, "_line": n} for n, v in parsed]

@@ -59,8 +59,9 @@ def suggest(text: str, n: int = 20, model: Any = None, strategy: str = "margin",
     name) is copied into every record. `skip_known` leaves out sentences already in the
     corpus, and repeats within the document are suggested once.
 
-    Each record: text, label (the model's guess, for a person to correct), guess (the same,
-    kept), margin or entropy, probabilities, source, rationale (empty, for the person).
+    Each record: text, label (empty: a person sets it), guess (the model's label, kept apart so
+    that an unreviewed guess never becomes a training label), margin or entropy, probabilities,
+    source, rationale (empty, for the person).
     """
     from stance.api import predict
     from stance.corpus import normalize
@@ -88,7 +89,7 @@ def suggest(text: str, n: int = 20, model: Any = None, strategy: str = "margin",
     for i, (sentence, p) in enumerate(zip(sentences, preds)):
         probs = list(p.probabilities.values())
         score = margin(probs) if strategy == "margin" else entropy(probs)
-        record = {"text": sentence, "label": p.label, "guess": p.label, strategy: score,
+        record = {"text": sentence, "label": "", "guess": p.label, strategy: score,
                   "probabilities": p.probabilities, "source": source, "rationale": ""}
         # least sure first: smallest margin, or largest entropy; ties keep document order
         scored.append(((score if strategy == "margin" else -score, i), record))
@@ -99,8 +100,8 @@ def suggest(text: str, n: int = 20, model: Any = None, strategy: str = "margin",
 def write_suggestions(records: Iterable[dict[str, Any]], path: str | Path) -> Path:
     """Write suggestion records as JSONL (one object a line, UTF-8), atomically.
 
-    The file is what `stance add --file` reads: it takes `text`, `label`, `rationale` and
-    `source` from each line and ignores the rest (guess, scores, probabilities).
+    The file is what `stance add --file` reads once a person has filled each `label`: it takes
+    `text`, `label`, `rationale` and `source` and ignores the rest; it refuses lines whose label is empty.
     """
     from stance.atomic import atomic_write_text
 

@@ -1,5 +1,8 @@
 import os
+import tempfile
 
+# Every write of the suite goes to a private data home, never the user's or the checkout.
+os.environ.setdefault("STANCE_HOME", tempfile.mkdtemp(prefix="stance-test-home-"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -18,7 +21,7 @@ def home(tmp_path, monkeypatch):
 def tiny_data():
     """A small, label-balanced sample of the shipped corpus: fast to train on."""
     from stance.corpus import load_records
-    from stance.evaluate import _sample
+    from stance.evaluation.protocols import sample as _sample
 
     records = _sample(load_records(("seeds", "supplement")), 100, seed=0)
     return [r["text"] for r in records], [r["label"] for r in records]
@@ -27,8 +30,8 @@ def tiny_data():
 @pytest.fixture(scope="session")
 def tiny_transformer(tiny_data, tmp_path_factory):
     """(fitted MiniLMStance, its saved directory): trained once per session, ~10 s; quality is not the point."""
-    from stance.transformer import MiniLMStance
+    from stance.models.finetuned import FineTunedStance
 
     texts, labels = tiny_data
-    model = MiniLMStance(epochs=1, max_length=32, progress=False).fit(texts[:40], labels[:40])
-    return model, model.save(tmp_path_factory.mktemp("tiny-transformer") / "transformer")
+    model = FineTunedStance(encoder="minilm", epochs=1, max_length=32).fit(texts[:40], labels[:40])
+    return model, model.save(tmp_path_factory.mktemp("tiny-transformer") / "minilm")

@@ -18,12 +18,13 @@ def test_load_returns_dataset_with_canonical_classlabel():
     assert len(ds) == len(load_records("seeds")) > 250
     both = load("train")
     assert set(both["part"]) >= {"seeds", "supplement"}
-    assert len(load(["seeds", "supplement"])) == len(both) - len(load_records("user"))
+    assert len(load(["seeds", "supplement", "writers"])) == len(both) - len(load_records("user"))
+    assert set(both["part"]) >= {"writers"} and not set(both["part"]) & {"challenge", "outside"}  # test sets stay out
 
 
 def test_every_seed_sentence_is_in_the_corpus_or_excluded_with_a_reason():
-    from stance.segment import split_sentences
     from stance.corpus import SEEDS_DIR
+    from stance.segment import split_sentences
 
     ids = {r["id"] for r in load_records("seeds")}
     excluded = [json.loads(l) for l in (CORPUS_DIR / "excluded.jsonl").read_text(encoding="utf-8").splitlines()]

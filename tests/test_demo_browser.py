@@ -23,8 +23,8 @@ def test_demo_page_shows_the_labels_analyze_gives(tiny_data, tmp_path):
     if not Path(CHROMIUM).is_file() or not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is absent: install it with `apt-get install -y chromium` to run the browser test")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
-    from stance.baseline import TfidfStance
-    from stance.serve import make_server
+    from stance.demo.server import make_server
+    from stance.models.tfidf import TfidfStance
 
     model = TfidfStance(search=False).fit(*tiny_data)
     server = make_server("127.0.0.1", 0, models={"tfidf": model}, quiet=True)

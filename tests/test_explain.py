@@ -6,7 +6,7 @@ import pytest
 
 import stance
 from stance import LABELS
-from stance.explain import Explanation, Evidence, explain
+from stance.explanation import Evidence, Explanation, explain
 
 SENTENCES = [
     "The Security Council must authorise any use of force against Iraq.",
@@ -19,7 +19,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def tfidf(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     return TfidfStance(search=False).fit(*tiny_data)
 
@@ -108,7 +108,7 @@ def test_html_escapes_the_text_and_colours_by_sign():
 
 
 def test_stance_explain_stays_the_function():
-    import stance.explain as module_or_function  # noqa: F401  (a submodule import must not shadow it)
+    import stance.explanation as module_or_function  # noqa: F401  (a submodule import must not shadow it)
 
     assert callable(stance.explain) and stance.explain is explain
 

@@ -179,7 +179,7 @@ def test_add_examples_refuses_bad_items_naming_the_item_and_writes_nothing(home,
 
 def test_predict_input_file_reader_reports_hostile_json_lines_by_line_number(tmp_path):
     """`stance predict --file x.jsonl` reads lazily: a hostile line becomes an error record, not a crash."""
-    from stance.cli import _read_inputs
+    from stance.cli.predict import _read_inputs
 
     path = write(tmp_path, ['{"text": "Fine."}', "[" * 100_000 + "]" * 100_000, '{"text": ' + "1" * 5000 + "}",
                             "{bad", '{"text": ""}', '{"id": 7, "text": "Also fine."}'], name="in.jsonl")

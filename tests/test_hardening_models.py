@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import stance
-from stance.persist import FORMAT_VERSION, MANIFEST, ModelFormatError
+from stance.models.manifest import FORMAT_VERSION, MANIFEST, ModelFormatError
 
 
 class Payload:
@@ -53,7 +53,7 @@ def test_the_pickle_payload_is_live(tmp_path):
 
 @pytest.fixture(scope="module")
 def tfidf_dir(tiny_data, tmp_path_factory):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     return TfidfStance(search=False).fit(*tiny_data).save(tmp_path_factory.mktemp("tfidf-src") / "tfidf")
 
@@ -210,7 +210,7 @@ def test_tfidf_pickle_dropped_in_as_model_skops_is_not_unpickled(home, tmp_path,
 def _tampered_pipeline(tfidf_dir, how: str):
     import copy as copy_module
 
-    from stance.baseline import _pipeline
+    from stance.models.tfidf import _pipeline
 
     if how == "unfitted":
         return _pipeline()

@@ -145,7 +145,7 @@ def with_examples(test):
 
 @pytest.fixture(scope="module")
 def tfidf_model(tiny_data, tmp_path_factory):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     directory = TfidfStance(search=False).fit(*tiny_data).save(tmp_path_factory.mktemp("tfidf") / "tfidf")
     return stance.load(directory)
@@ -186,7 +186,7 @@ def test_the_oracle_agrees_with_hand_written_cases():
 
 
 def test_tfidf_training_twice_with_the_same_seed_gives_identical_predictions(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     texts, labels = tiny_data
     probe = texts[:30] + ["The Security Council must authorise the mission.", "We will act alone."]
@@ -198,11 +198,11 @@ def test_tfidf_training_twice_with_the_same_seed_gives_identical_predictions(tin
 
 @pytest.mark.slow
 def test_transformer_training_twice_with_the_same_seed_gives_identical_predictions(tiny_data, tiny_transformer):
-    from stance.transformer import MiniLMStance
+    from stance.models.finetuned import FineTunedStance
 
     texts, labels = tiny_data
     first, directory = tiny_transformer
-    again = MiniLMStance(epochs=1, max_length=32, progress=False).fit(texts[:40], labels[:40])
+    again = FineTunedStance(encoder="minilm", epochs=1, max_length=32).fit(texts[:40], labels[:40])
     probe = texts[40:70] + ["The Security Council must authorise the mission.", "We will act alone."]
     p_first = first.predict_proba(probe)
     np.testing.assert_allclose(again.predict_proba(probe), p_first, rtol=0, atol=1e-6)

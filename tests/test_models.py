@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import stance
+import stance.models
 from stance import LABELS
-from stance.persist import ModelFormatError
+from stance.models.manifest import ModelFormatError
 
 
 def test_import_stance_is_light():
@@ -17,7 +18,7 @@ def test_import_stance_is_light():
 
 
 def test_tfidf_contract_save_load_roundtrip(tmp_path, tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     texts, labels = tiny_data
     model = TfidfStance(search=True, cv=3).fit(texts, labels)
@@ -36,7 +37,7 @@ def test_tfidf_contract_save_load_roundtrip(tmp_path, tiny_data):
 
 
 def test_fit_rejects_bad_labels_naming_index(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     texts, labels = tiny_data
     with pytest.raises(ValueError, match=r"labels\[2\] is 'pro-un'.*allowed labels are pro-UN"):
@@ -44,7 +45,7 @@ def test_fit_rejects_bad_labels_naming_index(tiny_data):
 
 
 def test_manifest_with_other_labels_or_newer_format_is_refused(tmp_path, tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     texts, labels = tiny_data
     TfidfStance(search=False).fit(texts, labels).save(tmp_path / "m")
@@ -59,8 +60,8 @@ def test_manifest_with_other_labels_or_newer_format_is_refused(tmp_path, tiny_da
 
 
 def test_atomic_replace_keeps_previous_and_rollback_restores(tmp_path, tiny_data):
-    from stance.baseline import TfidfStance
-    from stance.persist import resolve_model_dir, rollback
+    from stance.models.store import resolve_model_dir, rollback
+    from stance.models.tfidf import TfidfStance
 
     texts, labels = tiny_data
     TfidfStance(search=False, C=1.0).fit(texts, labels).save(tmp_path / "m")
@@ -74,7 +75,7 @@ def test_atomic_replace_keeps_previous_and_rollback_restores(tmp_path, tiny_data
 
 
 def test_predict_api_shapes_and_errors(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     model = TfidfStance(search=False).fit(*tiny_data)
     one = stance.predict("The Security Council should authorise a peacekeeping force.", model=model)
@@ -91,7 +92,7 @@ def test_predict_api_shapes_and_errors(tiny_data):
 
 
 def test_analyze_splits_long_text_with_offsets(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     model = TfidfStance(search=False).fit(*tiny_data)
     text = "The UN must lead. NATO should help.\nWashington will act alone."
@@ -101,12 +102,12 @@ def test_analyze_splits_long_text_with_offsets(tiny_data):
 
 def test_shipped_default_model_predicts_without_training():
     p = stance.predict("The United Nations should lead the reconstruction of Iraq.")
-    assert p.label in LABELS and p.model in ("tfidf", "transformer")
+    assert p.label in LABELS and p.model in stance.models.SHIPPED_NAMES
 
 
 def test_predict_file_streams_jsonl(tmp_path, tiny_data):
-    from stance.baseline import TfidfStance
-    from stance.cli import predict_file
+    from stance.cli.predict import predict_file
+    from stance.models.tfidf import TfidfStance
 
     model = TfidfStance(search=False).fit(*tiny_data)
     src = tmp_path / "in.jsonl"
@@ -122,7 +123,7 @@ def test_saves_remove_temporaries_left_by_killed_saves(tmp_path):
     import os
     import time
 
-    from stance.persist import STALE_SECONDS, atomic_dir, atomic_write_text
+    from stance.atomic import STALE_SECONDS, atomic_dir, atomic_write_text
 
     old_dir, fresh_dir = tmp_path / ".m.abc.tmp", tmp_path / ".m.def.tmp"
     old_file = tmp_path / ".f.jsonl.xyz.tmp"

@@ -12,14 +12,14 @@ import stance
 
 @pytest.fixture(scope="module")
 def tfidf(tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     return TfidfStance(search=False).fit(*tiny_data)
 
 
 @pytest.fixture(scope="module")
 def server(tfidf):
-    from stance.serve import make_server
+    from stance.demo.server import make_server
 
     srv = make_server("127.0.0.1", 0, models={"tfidf": tfidf}, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

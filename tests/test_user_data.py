@@ -40,8 +40,8 @@ def _user_records(home: Path) -> list[dict]:
 
 def _load_home_model(home: Path):
     """The tfidf model in $STANCE_HOME (or its .prev fallback), loaded without the cache; never the shipped one."""
-    from stance.baseline import TfidfStance
-    from stance.persist import resolve_model_dir
+    from stance.models.store import resolve_model_dir
+    from stance.models.tfidf import TfidfStance
 
     directory = resolve_model_dir(home / "models" / "tfidf")
     assert directory.parent == home / "models", directory
@@ -237,7 +237,7 @@ DOC = (
 
 @pytest.fixture
 def small_model(home, tiny_data):
-    from stance.baseline import TfidfStance
+    from stance.models.tfidf import TfidfStance
 
     return TfidfStance(search=False).fit(*tiny_data).save(home / "small" / "tfidf")
 
@@ -282,8 +282,8 @@ def test_suggest_api_strategies_and_known_sentences(home, small_model):
     import math
 
     import stance
-    from stance.active import suggest, write_suggestions
     from stance.corpus import load_records, read_examples_file, validate_examples
+    from stance.suggest import suggest, write_suggestions
 
     seed_sentence = load_records("seeds")[0]["text"]
     doc = DOC + seed_sentence + "\n" + "Nobody trusts these bodies anyway.\n"  # a known sentence and a repeat
@@ -347,7 +347,7 @@ def test_curve_writes_png_and_json(home):
 
 
 def test_curve_subsets_are_stratified_and_nested():
-    from stance.curve import nested_order, stratified_subset
+    from stance.evaluation.curve import nested_order, stratified_subset
 
     labels = [LABELS[i % 5] for i in range(100)] + ["none"] * 50
     order = nested_order(labels, seed=1)

@@ -10,8 +10,9 @@ paragraph printed twice in seed 001) are excluded with a recorded reason.
 
 import json
 
-from stance.corpus import CORPUS_DIR, SEEDS_DIR
 from stance.persist import atomic_write_text
+
+from stance.corpus import CORPUS_DIR, SEEDS_DIR
 from stance.segment import split_sentences
 
 ANN = CORPUS_DIR / "annotation"

@@ -10,8 +10,9 @@ printed). Challenge: the same, ids ch-NNNN.
 
 import json
 
-from stance.corpus import CORPUS_DIR
 from stance.persist import atomic_write_text
+
+from stance.corpus import CORPUS_DIR
 
 ANN = CORPUS_DIR / "annotation"
 

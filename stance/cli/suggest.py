@@ -30,7 +30,7 @@ def cmd_suggest(args) -> int:
     write_suggestions(records, out)
     print(f"wrote {len(records)} sentence(s) to {out}, least sure first ({args.strategy})")
     if records:
-        print(f"next: correct each 'label' in {out} (it holds the model's guess), delete lines not worth keeping, "
+        print(f"next: fill each empty 'label' in {out} ('guess' holds the model's), delete lines not worth keeping, "
               f"then `stance add --file {out}` and `stance train`", file=sys.stderr)
     return 0
 
