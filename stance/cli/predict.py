@@ -93,24 +93,26 @@ def predict_file(src: Path, dst: Path | None, model: Any = None, batch_size: int
     done = errors = 0
     try:
         with tqdm(total=total, unit="sent", desc="predicting", disable=not progress, file=sys.stderr) as bar:
-            batch: list[tuple[int, str | None, str]] = []
+            batch: list[tuple[int, str | None, str | None]] = []  # in file order; text None: an error record
 
             def flush() -> None:
-                nonlocal done
-                for (n, rid, text), p in zip(batch, predict([t for _, _, t in batch], model=m)):
+                nonlocal done, errors
+                texts = [t for _, _, t in batch if t is not None]
+                preds = iter(predict(texts, model=m)) if texts else iter(())
+                for n, rid, text in batch:
+                    if text is None:
+                        writer.write({"line": n, "error": rid})
+                        errors += 1
+                        continue
+                    p = next(preds)
                     writer.write({"line": n, **({"id": rid} if rid is not None else {}), "text": text, "label": p.label,
                                   "probabilities": p.probabilities, "model": p.model})
-                done += len(batch)
+                    done += 1
                 bar.update(len(batch))
                 batch.clear()
 
-            for n, rid, text in _read_inputs(src):
-                if text is None:
-                    writer.write({"line": n, "error": rid})
-                    errors += 1
-                    bar.update(1)
-                    continue
-                batch.append((n, rid, text))
+            for item in _read_inputs(src):
+                batch.append(item)
                 if len(batch) >= batch_size:
                     flush()
             if batch:

@@ -23,6 +23,7 @@ MODEL_FILE = "model.skops"
 KIND = "tfidf"
 # Types trusted beyond skops's own defaults (scikit-learn estimators, numpy, builtins): none.
 EXTRA_TRUSTED: tuple[str, ...] = ()
+MAX_WEIGHT = 1e4  # far above any weight scikit-learn learns here (the largest is about 10)
 DEFAULT_GRID: dict[str, list[Any]] = {"tfidf__ngram_range": [(1, 1), (1, 2)], "clf__C": [1.0, 3.0, 10.0, 30.0]}
 
 
@@ -69,12 +70,13 @@ def _check_fitted_pipeline(pipeline, path: Path, model: "TfidfStance") -> None:
                                f"0..{len(LABELS) - 1}; retrain the model")
     arrays = [getattr(pipeline.named_steps["clf"], a, None) for a in ("coef_", "intercept_")]
     arrays.append(getattr(pipeline.named_steps["tfidf"], "idf_", None))
-    try:
-        finite = all(np.isfinite(np.asarray(a, dtype=float)).all() for a in arrays if a is not None)
+    try:  # a trained model's weights are small; 1e300 is finite but overflows the decision function
+        finite = all(np.isfinite(np.asarray(a, dtype=float)).all() and np.abs(np.asarray(a, dtype=float)).max(initial=0) <= MAX_WEIGHT
+                     for a in arrays if a is not None)
     except (TypeError, ValueError):
         finite = False
     if not finite:
-        raise ModelFormatError(f"{path} holds non-finite or non-numeric weights (NaN or infinity); retrain the model")
+        raise ModelFormatError(f"{path} holds non-finite, huge (over {MAX_WEIGHT:g}) or non-numeric weights; retrain the model")
     try:
         proba = model.predict_proba(["A check that the model can classify a sentence."])
     except Exception as e:  # mismatched shapes or types inside the pipeline
