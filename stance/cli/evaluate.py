@@ -26,8 +26,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else reports_dir()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file: give a directory for the report")
+    lodo_rows = [canonical_name(m.strip()) for m in args.lodo_models.split(",")] if args.lodo_models else None
     report = run(rows, out, protocols, seed=args.seed, fast=args.fast, limit=args.limit, fitted=fitted,
-                 n_splits=args.folds, n_repeats=args.repeats)
+                 lodo_rows=lodo_rows, n_splits=args.folds, n_repeats=args.repeats)
     print(f"wrote {out / 'evaluation.md'} and {out / 'metrics.json'}")
     for name, m in report["models"].items():
         figures = [f"outside macro-F1 {m['outside']['macro_f1']:.3f}" if "outside" in m else "",
@@ -52,6 +53,7 @@ def register(sub: Any) -> None:
     p.add_argument("--protocols", default=",".join(DEFAULT_PROTOCOLS), help=f"comma-separated from {', '.join(PROTOCOLS)}")
     p.add_argument("--shipped", action="store_true", help="evaluate the trained models as they are (no refit) on "
                    "outside/challenge/name_swap")
+    p.add_argument("--lodo-models", help="run leave-one-article-out only for these (it refits 4 times; default: all)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)

@@ -70,7 +70,7 @@ def write_model_card(directory: Path, manifest: dict[str, Any], metrics_file: Pa
               f"- stance version: {manifest['stance_version']}, model format {manifest['format_version']}",
               f"- trained: {training.get('trained_at')}, on {training.get('n_train')} sentences "
               f"({json.dumps(training.get('label_counts'))})",
-              f"- training data sha256: `{manifest.get('corpus_sha256')}`",
+              f"- training data: {manifest.get('training_data', 'see the manifest')}; sha256 `{manifest.get('corpus_sha256')}`",
               f"- configuration: `{json.dumps(training.get('params'), default=str)[:600]}`", "",
               "## Intended use", "",
               "Teaching and exploratory analysis of English sentences about international crises: whether a "
