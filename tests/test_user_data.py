@@ -255,7 +255,7 @@ def test_suggest_output_round_trips_through_add(home, small_model):
     assert margins == sorted(margins)
     for r in records:
         assert set(r) == {"text", "label", "guess", "margin", "probabilities", "source", "rationale"}
-        assert r["label"] == r["guess"] == max(r["probabilities"], key=r["probabilities"].get)
+        assert r["label"] == "" and r["guess"] == max(r["probabilities"], key=r["probabilities"].get)
         assert list(r["probabilities"]) == list(LABELS)
         assert r["source"] == "doc.txt" and r["rationale"] == ""
         assert r["text"] in DOC
@@ -300,7 +300,12 @@ def test_suggest_api_strategies_and_known_sentences(home, small_model):
     assert suggest("", model=small_model) == []
 
     path = write_suggestions(by_margin, home / "s.jsonl")
-    clean = validate_examples(read_examples_file(path), where=str(path))
+    from stance.corpus import CorpusError
+
+    with pytest.raises(CorpusError, match="label is empty"):  # unreviewed: refused
+        validate_examples(read_examples_file(path), where=str(path))
+    reviewed = write_suggestions([{**r, "label": r["guess"]} for r in by_margin], home / "r.jsonl")
+    clean = validate_examples(read_examples_file(reviewed), where=str(reviewed))
     assert [c["text"] for c in clean] == texts
 
     for kwargs, message in (({"n": 0}, "positive integer"), ({"strategy": "random"}, "margin, entropy")):
