@@ -32,11 +32,11 @@ class FrozenEncoderStance(StanceModel):
         self.max_length = max_length
         self.random_state = random_state
 
-    def _embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def _embed(self, texts: list[str], progress: bool = False, cache: bool = True) -> np.ndarray:
         from tqdm.auto import tqdm
 
         with tqdm(total=len(texts), desc=f"embedding ({self.encoder})", unit="sent", disable=not progress) as bar:
-            return embed(self.encoder, texts, self.max_length, progress=bar.update)
+            return embed(self.encoder, texts, self.max_length, cache=cache, progress=bar.update)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> "FrozenEncoderStance":
         from sklearn.linear_model import LogisticRegression
@@ -53,7 +53,8 @@ class FrozenEncoderStance(StanceModel):
         texts = check_texts(texts)
         if not texts:  # scikit-learn refuses zero samples
             return np.zeros((0, len(LABELS)))
-        return proba_in_label_order(self.clf_.classes_, self.clf_.predict_proba(self._embed(texts)), len(texts))
+        # the disk cache serves training (re-fits after `stance add`); predictions neither read nor grow it
+        return proba_in_label_order(self.clf_.classes_, self.clf_.predict_proba(self._embed(texts, cache=False)), len(texts))
 
     @classmethod
     def _check_params(cls, params: dict[str, Any], directory: Path) -> None:
