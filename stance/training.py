@@ -14,10 +14,11 @@ DATA_CHOICES = {"train": ("seeds", "supplement", "writers", "user"), "seeds": ("
 
 
 def train(model: str, data: str = "train", out: Path | None = None, seed: int = 0, fast: bool = False,
-          limit: int | None = None, progress: bool = False, **overrides: Any) -> Path:
+          limit: int | None = None, progress: bool = False, augment_names: int = 0, **overrides: Any) -> Path:
     """Fit registry model `model` on `data`; atomically replace `out` (default $STANCE_HOME/models/<model>).
 
-    The replaced model is kept as `<out>.prev` for `stance rollback`.
+    `augment_names`: add that many name-swapped variants of each sentence naming a country or city
+    (see `stance.evaluation.robustness.augment`). The replaced model is kept as `<out>.prev` for `stance rollback`.
     """
     from stance.corpus import texts_and_labels
     from stance.models.registry import canonical_name, make_model
@@ -28,7 +29,11 @@ def train(model: str, data: str = "train", out: Path | None = None, seed: int = 
     texts, labels = texts_and_labels(DATA_CHOICES[data])
     if limit:
         texts, labels = texts[:limit], labels[:limit]
-    log.info("training %s on %d sentences (%s)", name, len(texts), data)
+    if augment_names:
+        from stance.evaluation.robustness import augment
+
+        texts, labels = augment(texts, labels, augment_names, seed=seed + 1000)
+    log.info("training %s on %d sentences (%s%s)", name, len(texts), data, ", name-swap augmented" if augment_names else "")
     fitted = make_model(name, random_state=seed, fast=fast, **overrides).fit(texts, labels, progress=progress)
     return fitted.save(Path(out) if out else user_models_dir() / name)
 

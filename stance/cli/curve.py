@@ -23,6 +23,13 @@ def cmd_curve(args) -> int:
     from stance.paths import reports_dir
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.by == "writers":
+        from stance.evaluation.curve import writer_curve
+
+        out = Path(args.out) if args.out else reports_dir()
+        report = writer_curve(models, draws=args.seeds, out_dir=out)
+        print(f"wrote {out / 'writer_curve.png'} and {out / 'writer_curve.json'} ({report['seconds']} s)")
+        return 0
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
     if args.folds < 2:
@@ -40,6 +47,8 @@ def cmd_curve(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("curve", help="learning curves: macro-F1 against the number of labelled training sentences")
+    p.add_argument("--by", default="sentences", choices=["sentences", "writers"],
+                   help="x-axis: labelled sentences (cross-validated), or writer briefs (scored on the outside-writer set)")
     p.add_argument("--models", default="tfidf", help="comma-separated: tfidf (default), majority, transformer, ...")
     p.add_argument("--fractions", default="0.25,1.0", help="shares of each fold's training part (default 0.25,1.0: quick)")
     p.add_argument("--seeds", type=int, default=3, help="random draws of each subset (default 3)")

@@ -23,7 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         compare_user_data("tfidf", fast=args.fast)
     for name in names:
         path = train(name, data=args.data, out=Path(args.out) / name if args.out else None, seed=args.seed,
-                     fast=args.fast, progress=not args.quiet)
+                     fast=args.fast, progress=not args.quiet, augment_names=args.augment_names)
         prev = path.with_name(path.name + ".prev")
         print(f"trained {name} on {args.data}: saved to {path}"
               + (f" (previous kept as {prev.name}: `stance rollback --model {name}`)" if prev.exists() else ""))
@@ -107,6 +107,8 @@ def register(sub: Any) -> None:
     p.add_argument("--out", help="directory to hold the model directories (default: $STANCE_HOME/models)")
     p.add_argument("--fast", action="store_true", help="tiny transformer settings (tests, demos)")
     p.add_argument("--set-default", action="store_true", help="make this model the default for predict")
+    p.add_argument("--augment-names", type=int, default=0, metavar="N",
+                   help="add N name-swapped variants of each sentence naming a country or city (default 0: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-compare", dest="compare", action="store_false",
                    help="skip the before/after comparison of the user corpus")

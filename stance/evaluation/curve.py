@@ -143,3 +143,63 @@ def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float
     for name, points in summary.items():
         log(f"{name}: " + ", ".join(f"{p['n_train_mean']} -> {p['macro_f1_mean']:.3f}" for p in points))
     return report
+
+
+def writer_curve(models: Sequence[str] = ("tfidf", "frozen-mpnet"), counts: Sequence[int] = (0, 1, 2, 4, 8, 12),
+                 draws: int = 3, out_dir: str | Path | None = None, seed: int = 0,
+                 log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Macro-F1 on the outside-writer test set against the number of writer briefs added to seeds + supplement.
+
+    Writers, not sentences, on the x-axis: for each count k, `draws` random sets of k briefs (every
+    brief's sentences, or none); the same sets for every model. If the curve still climbs at the right,
+    another writer is likely to pay. The outside-writer set and the challenge set stay test sets.
+    """
+    import random
+
+    import numpy as np
+
+    from stance.atomic import atomic_write_text
+    from stance.corpus import load_records
+    from stance.evaluation import plots
+    from stance.evaluation.metrics import label_scores
+    from stance.models.registry import make_model
+    from stance.paths import reports_dir
+
+    base = load_records(("seeds", "supplement"))
+    by_brief: dict[str, list[dict]] = {}
+    for r in load_records("writers"):
+        by_brief.setdefault(r["origin"], []).append(r)
+    briefs = sorted(by_brief)
+    counts = [k for k in counts if 0 <= k <= len(briefs)]
+    outside = load_records("outside")
+    test_t, test_l = [r["text"] for r in outside], [r["label"] for r in outside]
+    rng = random.Random(seed)
+    started = time.time()
+    runs = []
+    for k in counts:
+        chosen_sets = [briefs] if k == len(briefs) else [[]] if k == 0 else [rng.sample(briefs, k) for _ in range(draws)]
+        for draw, chosen in enumerate(chosen_sets):
+            train = base + [r for b in chosen for r in by_brief[b]]
+            for name in models:
+                model = make_model(name, random_state=seed, **({"search": False} if name == "tfidf" else {}))
+                model.fit([r["text"] for r in train], [r["label"] for r in train])
+                scores = label_scores(test_l, model.predict(test_t))
+                runs.append({"model": name, "writers": k, "draw": draw, "briefs": chosen, "n_train": len(train),
+                             "macro_f1": scores["macro_f1"],
+                             "per_label_f1": {label: v["f1"] for label, v in scores["per_label"].items()}})
+                log(f"  {name} with {k} writer brief(s) (draw {draw + 1}, {len(train)} sentences): "
+                    f"outside macro-F1 {scores['macro_f1']:.3f}")
+    curves: dict[str, dict[int, list[float]]] = {}
+    for r in runs:
+        curves.setdefault(r["model"], {}).setdefault(r["writers"], []).append(r["macro_f1"])
+    summary = {m: [{"writers": k, "macro_f1_mean": float(np.mean(v)), "macro_f1_min": float(min(v)),
+                    "macro_f1_max": float(max(v)), "runs": len(v)} for k, v in sorted(c.items())] for m, c in curves.items()}
+    report = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.time() - started, 1),
+              "test_set": f"outside ({len(outside)} sentences)", "base": "seeds + supplement", "briefs": briefs,
+              "draws": draws, "summary": summary, "runs": runs}
+    out = Path(out_dir) if out_dir is not None else reports_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    plots.learning_curve(curves, out / "writer_curve.png", xlabel="writer briefs added to seeds + supplement",
+                         title="macro-F1 on the outside-writer test set, by number of writers")
+    atomic_write_text(out / "writer_curve.json", json.dumps(report, indent=1) + "\n")
+    return report

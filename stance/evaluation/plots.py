@@ -81,8 +81,9 @@ def label_distribution(counts: dict[str, dict[str, int]], path: Path) -> Path:
     return _save(fig, path)
 
 
-def learning_curve(curves: Mapping[str, Mapping[int, Sequence[float]]], path: Path) -> Path:
-    """Macro-F1 (mean and range over folds/seeds) against the number of training sentences."""
+def learning_curve(curves: Mapping[str, Mapping[int, Sequence[float]]], path: Path,
+                   xlabel: str = "labelled training sentences", title: str = "") -> Path:
+    """Macro-F1 (mean and range over folds/seeds/draws) against the number of training sentences (or writers)."""
     import numpy as np
 
     plt = _plt()
@@ -92,9 +93,11 @@ def learning_curve(curves: Mapping[str, Mapping[int, Sequence[float]]], path: Pa
         mean = [float(np.mean(points[x])) for x in xs]
         ax.plot(xs, mean, marker="o", label=name)
         ax.fill_between(xs, [min(points[x]) for x in xs], [max(points[x]) for x in xs], alpha=0.15)
-    ax.set_xlabel("labelled training sentences")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("macro-F1")
     ax.set_ylim(0, 1)
+    if title:
+        ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)

@@ -93,3 +93,18 @@ def name_swap(model: Any, texts: Sequence[str], per_sentence: int = 6, seed: int
     return {"variants": len(swaps), "sentences": len(used), "changed_share": len(changed) / len(swaps),
             "examples": [{"original": texts[i], "original_label": original[i], "variant": v, "variant_label": p}
                          for i, v, p in changed[:5]]}
+
+
+def augment(texts: Sequence[str], labels: Sequence[str], per_sentence: int = 1, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Training data plus `per_sentence` name-swapped variants of every sentence that mentions a listed name.
+
+    The variants keep their sentence's label: the model sees that the names do not decide the stance.
+    Evaluate with a different `seed` than training, so the test variants are not the training ones.
+    """
+    rng = random.Random(seed)
+    out_t, out_l = list(texts), list(labels)
+    for text, label in zip(texts, labels):
+        for variant in swap_variants(text, per_sentence, rng):
+            out_t.append(variant)
+            out_l.append(label)
+    return out_t, out_l
