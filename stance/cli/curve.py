@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("curve", help="learning curves: macro-F1 against the number of labelled training sentences")
     p.add_argument("--by", default="sentences", choices=["sentences", "writers"],
                    help="x-axis: labelled sentences (cross-validated), or writer briefs (scored on the outside-writer set)")
-    p.add_argument("--models", default="tfidf", help="comma-separated: tfidf (default), majority, transformer, ...")
+    p.add_argument("--models", default="tfidf", help="comma-separated registry names: tfidf (default), majority, frozen-mpnet, minilm, ...")
     p.add_argument("--fractions", default="0.25,1.0", help="shares of each fold's training part (default 0.25,1.0: quick)")
     p.add_argument("--seeds", type=int, default=3, help="random draws of each subset (default 3)")
     p.add_argument("--folds", type=int, default=5, help="stratified folds, the same for every model (default 5)")

@@ -11,6 +11,7 @@ rising at 100%, more labelled sentences are likely to help.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import time
@@ -18,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+_log = logging.getLogger(__name__)
 DEFAULT_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 
 
@@ -65,7 +67,7 @@ def stratified_subset(order: dict[str, list[int]], fraction: float) -> list[int]
 def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float] = DEFAULT_FRACTIONS, seeds: int = 3,
                    n_splits: int = 5, out_dir: str | Path | None = None, fast: bool = False, limit: int | None = None,
                    seed: int = 0, overrides: dict[str, dict] | None = None,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
+                   log: Callable[[str], None] = _log.info) -> dict[str, Any]:
     """Compute the curves, write learning_curve.json and learning_curve.png to `out_dir`, return the report.
 
     `limit`: a label-balanced sample of that many training sentences (smoke runs).
@@ -147,7 +149,7 @@ def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float
 
 def writer_curve(models: Sequence[str] = ("tfidf", "frozen-mpnet"), counts: Sequence[int] = (0, 1, 2, 4, 8, 12),
                  draws: int = 3, out_dir: str | Path | None = None, seed: int = 0,
-                 log: Callable[[str], None] = print) -> dict[str, Any]:
+                 log: Callable[[str], None] = _log.info) -> dict[str, Any]:
     """Macro-F1 on the outside-writer test set against the number of writer briefs added to seeds + supplement.
 
     Writers, not sentences, on the x-axis: for each count k, `draws` random sets of k briefs (every
