@@ -6,7 +6,6 @@ imported on first use, loaded once per process and reused.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from stance.models.store import default_model_name, model_path, resolve_model_di
 if TYPE_CHECKING:
     from stance.models.base import StanceModel
 
-log = logging.getLogger(__name__)
 ModelArg = Union[None, str, Path, "StanceModel"]
 _cache: dict[tuple[str, float], Any] = {}
 _lock = threading.Lock()

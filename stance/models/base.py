@@ -112,6 +112,37 @@ class StanceModel(ClassifierMixin, BaseEstimator, ABC):
         return model
 
 
+MAX_WEIGHT = 1e4  # far above any weight scikit-learn learns here (the largest is about 10); 1e300 overflows
+
+
+def load_skops(path: Path, what: str) -> Any:
+    """Load a skops file after auditing every type in it: only skops's defaults (scikit-learn, numpy,
+    builtins) are trusted, so loading never runs code; any failure is a ModelFormatError naming the file."""
+    import skops.io as sio
+
+    if not path.is_file():
+        raise ModelFormatError(f"{path.parent} has no {path.name}: the model directory is incomplete; retrain it")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as e:  # a truncated or foreign file: skops raises zip/json errors
+        raise ModelFormatError(f"{path} is not a readable skops file ({type(e).__name__}: {e}); retrain the model") from None
+    if untrusted:
+        raise ModelFormatError(f"{path} contains types that are not trusted: {', '.join(untrusted)}; refusing to load it")
+    try:
+        return sio.load(path, trusted=[])
+    except Exception as e:
+        raise ModelFormatError(f"{path} could not be loaded as {what} ({type(e).__name__}: {e}); retrain the model") from None
+
+
+def weights_ok(*arrays: Any) -> bool:
+    """Every array numeric, finite and no larger than MAX_WEIGHT in magnitude."""
+    try:
+        return all(np.isfinite(a := np.asarray(x, dtype=float)).all() and np.abs(a).max(initial=0) <= MAX_WEIGHT
+                   for x in arrays if x is not None)
+    except (TypeError, ValueError):
+        return False
+
+
 def proba_in_label_order(classes: Sequence[int], raw: np.ndarray, n: int) -> np.ndarray:
     """Place a classifier's columns (for `classes` it saw) into all-label order; unseen labels get 0."""
     proba = np.zeros((n, len(LABELS)))

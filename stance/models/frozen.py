@@ -16,7 +16,7 @@ import numpy as np
 
 from stance.inputs import check_labels, check_texts
 from stance.labels import LABELS
-from stance.models.base import StanceModel, proba_in_label_order
+from stance.models.base import MAX_WEIGHT, StanceModel, load_skops, proba_in_label_order, weights_ok
 from stance.models.encoders import ENCODERS, embed, get_encoder
 from stance.models.manifest import ModelFormatError
 
@@ -70,29 +70,17 @@ class FrozenEncoderStance(StanceModel):
         return {"base_model": {"name": spec.upstream, "encoder": spec.name, "sha256": spec.sha256}}
 
     def _load_weights(self, directory: Path, manifest: dict[str, Any]) -> None:
-        import skops.io as sio
         from sklearn.linear_model import LogisticRegression
 
         check_base_model(directory, manifest, self.encoder)
         path = directory / HEAD_FILE
-        if not path.is_file():
-            raise ModelFormatError(f"{directory} has no {HEAD_FILE}: the model directory is incomplete; retrain it")
-        try:
-            untrusted = sio.get_untrusted_types(file=path)
-            if untrusted:
-                raise ModelFormatError(f"{path} contains types that are not trusted: {', '.join(untrusted)}; "
-                                       "refusing to load it")
-            clf = sio.load(path, trusted=[])
-        except ModelFormatError:
-            raise
-        except Exception as e:  # a truncated or foreign file
-            raise ModelFormatError(f"{path} could not be loaded ({type(e).__name__}: {e}); retrain the model") from None
+        clf = load_skops(path, "a logistic regression head")
         dim = get_encoder(self.encoder).dim
         coef = np.asarray(getattr(clf, "coef_", np.zeros(0)), dtype=float)
         if (not isinstance(clf, LogisticRegression) or coef.ndim != 2 or coef.shape[1] != dim
-                or not np.isfinite(coef).all() or not np.isfinite(np.asarray(clf.intercept_, float)).all()):
-            raise ModelFormatError(f"{path} does not hold a finite logistic regression over {dim}-dimensional "
-                                   f"{self.encoder} embeddings; retrain the model")
+                or not weights_ok(coef, getattr(clf, "intercept_", None))):
+            raise ModelFormatError(f"{path} does not hold a finite logistic regression (weights within {MAX_WEIGHT:g}) "
+                                   f"over {dim}-dimensional {self.encoder} embeddings; retrain the model")
         self.clf_ = clf
 
 

@@ -16,14 +16,11 @@ import numpy as np
 
 from stance.inputs import check_labels, check_texts
 from stance.labels import LABELS
-from stance.models.base import StanceModel, proba_in_label_order
+from stance.models.base import MAX_WEIGHT, StanceModel, load_skops, proba_in_label_order, weights_ok
 from stance.models.manifest import ModelFormatError
 
 MODEL_FILE = "model.skops"
 KIND = "tfidf"
-# Types trusted beyond skops's own defaults (scikit-learn estimators, numpy, builtins): none.
-EXTRA_TRUSTED: tuple[str, ...] = ()
-MAX_WEIGHT = 1e4  # far above any weight scikit-learn learns here (the largest is about 10)
 DEFAULT_GRID: dict[str, list[Any]] = {"tfidf__ngram_range": [(1, 1), (1, 2)], "clf__C": [1.0, 3.0, 10.0, 30.0]}
 
 
@@ -70,11 +67,7 @@ def _check_fitted_pipeline(pipeline, path: Path, model: "TfidfStance") -> None:
                                f"0..{len(LABELS) - 1}; retrain the model")
     arrays = [getattr(pipeline.named_steps["clf"], a, None) for a in ("coef_", "intercept_")]
     arrays.append(getattr(pipeline.named_steps["tfidf"], "idf_", None))
-    try:  # a trained model's weights are small; 1e300 is finite but overflows the decision function
-        finite = all(np.isfinite(np.asarray(a, dtype=float)).all() and np.abs(np.asarray(a, dtype=float)).max(initial=0) <= MAX_WEIGHT
-                     for a in arrays if a is not None)
-    except (TypeError, ValueError):
-        finite = False
+    finite = weights_ok(*arrays)
     if not finite:
         raise ModelFormatError(f"{path} holds non-finite, huge (over {MAX_WEIGHT:g}) or non-numeric weights; retrain the model")
     try:
@@ -155,23 +148,10 @@ class TfidfStance(StanceModel):
         return {"best_params": self.best_params_, "search": self.search_}
 
     def _load_weights(self, directory: Path, manifest: dict[str, Any]) -> None:
-        import skops.io as sio
         from sklearn.pipeline import Pipeline
 
         path = directory / MODEL_FILE
-        if not path.is_file():
-            raise ModelFormatError(f"{directory} has no {MODEL_FILE}: the model directory is incomplete; retrain it")
-        try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except Exception as e:  # a truncated or foreign file: skops raises zip/json errors
-            raise ModelFormatError(f"{path} is not a readable skops file ({type(e).__name__}: {e}); retrain the model") from None
-        bad = [t for t in untrusted if t not in EXTRA_TRUSTED]
-        if bad:
-            raise ModelFormatError(f"{path} contains types that are not trusted: {', '.join(bad)}; refusing to load it")
-        try:
-            pipeline = sio.load(path, trusted=list(EXTRA_TRUSTED))
-        except Exception as e:
-            raise ModelFormatError(f"{path} could not be loaded ({type(e).__name__}: {e}); retrain the model") from None
+        pipeline = load_skops(path, "a TF-IDF pipeline")
         if not isinstance(pipeline, Pipeline) or set(pipeline.named_steps) != {"tfidf", "clf"}:
             raise ModelFormatError(f"{path} does not hold a TF-IDF pipeline (got {type(pipeline).__name__})")
         self.pipeline_ = pipeline
