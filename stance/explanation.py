@@ -31,7 +31,7 @@ METHOD_OCCLUSION = "occlusion"
 MAX_OCCLUSION_WORDS = 512
 _WORD = re.compile(r"\S+")
 
-# Highlight colours (also used by the demo page in stance/serve.py).
+# Highlight colours (also used by the demo app in stance/demo/app.py).
 TOWARD_RGB = (22, 163, 74)  # green: pushes toward the predicted label
 AGAINST_RGB = (220, 38, 38)  # red: pushes against it
 
