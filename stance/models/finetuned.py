@@ -9,26 +9,34 @@ gradient clipping, and length-bucketed batches (several times faster on CPU).
 A saved model is the adapter (``adapter_model.safetensors``, stored in fp16, and
 peft's ``adapter_config.json``) plus ``head.safetensors``, over the packaged base
 weights whose sha256 the manifest records. Loading reads JSON and safetensors only.
+Where the encoder has a measured int8 recipe (mpnet), predictions come from an int8
+ONNX Runtime copy built once and checked against this fp32 model (see `int8.py`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
-import random
+import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import torch
 
 from stance.inputs import check_labels, check_texts
 from stance.labels import ID2LABEL, LABEL2ID, LABELS
+from stance.models import int8
 from stance.models.base import StanceModel
-from stance.models.encoders import ENCODERS, get_encoder, length_sorted_batches, load_encoder, mean_pool, tokenizer
+from stance.models.encoders import ENCODERS, get_encoder, length_sorted_batches, load_encoder, tokenizer
 from stance.models.frozen import check_base_model
 from stance.models.manifest import ModelFormatError
+
+if TYPE_CHECKING:
+    from stance.models.classifier_net import MeanPoolClassifier
+
+log = logging.getLogger(__name__)
 
 ADAPTER_FILE = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -38,27 +46,6 @@ TARGETS = {
     "minilm": {"attention": ["query", "key", "value"], "all-linear": ["query", "key", "value", "dense"]},
     "mpnet": {"attention": ["q", "k", "v"], "all-linear": ["q", "k", "v", "o", "dense"]},
 }
-
-
-def set_seed(seed: int) -> None:
-    """Every source of randomness in training, seeded in one place."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-class MeanPoolClassifier(torch.nn.Module):
-    """Encoder -> masked mean of token states -> dropout -> linear layer over the labels."""
-
-    def __init__(self, encoder: torch.nn.Module, dim: int, dropout: float = 0.1):
-        super().__init__()
-        self.encoder: Any = encoder
-        self.dropout = torch.nn.Dropout(dropout)
-        self.head = torch.nn.Linear(dim, len(LABELS))
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
 
 class FineTunedStance(StanceModel):
@@ -89,15 +76,20 @@ class FineTunedStance(StanceModel):
         return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
                           target_modules=TARGETS[self.encoder][self.lora_targets])
 
-    def _build(self) -> MeanPoolClassifier:
+    def _build(self) -> "MeanPoolClassifier":
         from peft import get_peft_model
+
+        from stance.models.classifier_net import MeanPoolClassifier
 
         return MeanPoolClassifier(get_peft_model(load_encoder(self.encoder), self._lora_config()),
                                   get_encoder(self.encoder).dim)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> "FineTunedStance":
+        import torch
         from tqdm.auto import tqdm
         from transformers import get_linear_schedule_with_warmup
+
+        from stance.models.classifier_net import length_bucketed, set_seed
 
         self._check_params(self.get_params(), Path("(constructor)"))
         texts = check_texts(texts)
@@ -120,7 +112,7 @@ class FineTunedStance(StanceModel):
         net.train()
         with tqdm(total=steps, desc=f"fine-tuning {self.encoder}", unit="step", disable=not progress) as bar:
             for _ in range(self.epochs):
-                for idx in _length_bucketed(encoded, self.batch_size, generator):
+                for idx in length_bucketed(encoded, self.batch_size, generator):
                     batch = tok.pad({"input_ids": [encoded[i] for i in idx]}, return_tensors="pt")
                     loss = loss_fn(net(batch["input_ids"], batch["attention_mask"]), y[idx])
                     loss.backward()
@@ -132,23 +124,38 @@ class FineTunedStance(StanceModel):
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss.item():.3f}")
         net.eval()
-        self.net_: MeanPoolClassifier = net
+        self.net_: MeanPoolClassifier | None = net
+        self.runtime_: int8.Int8Runtime | None = None  # predictions of a fresh fit come from torch
         self._record_training(texts, labels)
         return self
 
-    @torch.inference_mode()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = check_texts(texts)
-        proba = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
-        tok = tokenizer(self.encoder)
-        for idx in length_sorted_batches(texts, batch_size):
-            batch = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length,
-                        return_tensors="pt")
-            logits = self.net_(batch["input_ids"], batch["attention_mask"]).float()
-            proba[idx] = torch.softmax(logits, dim=-1).numpy()
+        runtime = getattr(self, "runtime_", None)
+        proba = runtime.predict_proba(texts, batch_size) if runtime else self._torch_proba(texts, batch_size)
         if not np.isfinite(proba).all():  # never hand out NaN probabilities
             raise ModelFormatError("the model produced non-finite probabilities: its weights are damaged; retrain it")
         return proba
+
+    def _torch_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Probabilities from the fp32 torch network (the reference the int8 copy is checked against)."""
+        import torch
+
+        proba = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+        tok, net = tokenizer(self.encoder), self._net()
+        with torch.inference_mode():
+            for idx in length_sorted_batches(list(texts), batch_size):
+                batch = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length,
+                            return_tensors="pt")
+                proba[idx] = torch.softmax(net(batch["input_ids"], batch["attention_mask"]).float(), dim=-1).numpy()
+        return proba
+
+    def _net(self) -> "MeanPoolClassifier":
+        """The torch network, loaded from the saved directory on first need when predictions use the int8 copy."""
+        if getattr(self, "net_", None) is None:
+            self._load_torch(self.source_dir_)
+        assert self.net_ is not None
+        return self.net_
 
     # ------------------------------------------------------------------ persistence
 
@@ -169,27 +176,63 @@ class FineTunedStance(StanceModel):
                                    f"{', '.join(TARGETS[encoder])}")
 
     def _save_weights(self, directory: Path) -> dict[str, Any]:
+        import torch
         from peft import get_peft_model_state_dict
         from safetensors.torch import save_file
 
-        peft_model = self.net_.encoder
+        peft_model = self._net().encoder
         state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(peft_model).items()}
         save_file(state, directory / ADAPTER_FILE, metadata={"format": "pt"})
         config = self._lora_config()
         config.base_model_name_or_path = get_encoder(self.encoder).upstream
         config.save_pretrained(str(directory))  # peft's adapter_config.json, for the ecosystem's tools
-        head = {k: v.detach().float().contiguous() for k, v in self.net_.head.state_dict().items()}
+        head = {k: v.detach().float().contiguous() for k, v in self._net().head.state_dict().items()}
         save_file(head, directory / HEAD_FILE, metadata={"format": "pt"})
         spec = get_encoder(self.encoder)
         return {"base_model": {"name": spec.upstream, "encoder": spec.name, "sha256": spec.sha256},
                 "id2label": {str(i): label for i, label in ID2LABEL.items()}, "pooling": "mean"}
 
     def _load_weights(self, directory: Path, manifest: dict[str, Any]) -> None:
+        """The int8 copy when one is cached for these exact files (torch is then never imported), else the
+        torch network, from which the int8 copy is built and checked once for encoders with a recipe."""
+        check_base_model(directory, manifest, self.encoder)
+        self.source_dir_, self.net_, self.runtime_ = directory, None, None
+        target = None
+        if int8.wanted(self.encoder):
+            try:
+                target = int8.copy_dir(directory, self.encoder)
+            except OSError as e:  # missing files: the torch load below names them
+                log.info("not using an int8 copy: %s", e)
+            if target is not None and (target / int8.BUILD_FILE).is_file():
+                try:
+                    self.runtime_ = int8.Int8Runtime(target)
+                    return
+                except int8.Int8Unavailable as e:  # a damaged copy: build it again
+                    log.warning("%s; building it again", e)
+                    shutil.rmtree(target, ignore_errors=True)
+        self._load_torch(directory)
+        if target is not None:
+            self._build_int8(target)
+
+    def _build_int8(self, target: Path) -> None:
+        from stance.corpus import load_records
+
+        probe = [r["text"] for r in load_records("challenge")]
+        try:
+            built = int8.build(self._net(), tokenizer(self.encoder), self.encoder, self.max_length, target, probe,
+                               self._torch_proba)
+            self.runtime_ = int8.Int8Runtime(built)
+        except int8.Int8Unavailable as e:
+            log.warning("%s", e)
+        except Exception as e:  # an exporter or quantizer failure costs speed, never the prediction
+            log.warning("could not build the int8 copy (%s: %s); predicting with torch", type(e).__name__, e)
+
+    def _load_torch(self, directory: Path) -> None:
+        import torch
         from peft import get_peft_model_state_dict, set_peft_model_state_dict
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        check_base_model(directory, manifest, self.encoder)
         states = {}
         for name in (ADAPTER_FILE, HEAD_FILE):
             path = directory / name
@@ -225,7 +268,7 @@ class FineTunedStance(StanceModel):
 
         from stance.atomic import atomic_dir
 
-        encoder: Any = self.net_.encoder
+        encoder: Any = self._net().encoder
         if hasattr(encoder, "merge_and_unload"):  # freshly trained: merge a copy, keep the adapter usable
             encoder = copy.deepcopy(encoder).merge_and_unload()
         directory = Path(directory)
@@ -235,20 +278,9 @@ class FineTunedStance(StanceModel):
             tok = copy.deepcopy(tokenizer(self.encoder))
             tok.model_max_length = self.max_length
             tok.save_pretrained(tmp)
-            save_file({k: v.contiguous() for k, v in self.net_.head.state_dict().items()}, tmp / HEAD_FILE)
+            save_file({k: v.contiguous() for k, v in self._net().head.state_dict().items()}, tmp / HEAD_FILE)
             (tmp / "stance_head.json").write_text(json.dumps({
                 "pooling": "mean", "head": HEAD_FILE, "labels": list(LABELS),
                 "usage": "logits = head(mean of last_hidden_state over attention_mask); softmax gives label order"},
                 indent=2) + "\n", encoding="utf-8")
         return directory
-
-
-def _length_bucketed(encoded: list[list[int]], batch_size: int, generator: torch.Generator) -> list[list[int]]:
-    """Shuffled batches of similar-length examples: less padding, so fine-tuning runs ~2x faster on CPU."""
-    perm = torch.randperm(len(encoded), generator=generator).tolist()
-    pool = batch_size * 16
-    batches = []
-    for s in range(0, len(perm), pool):
-        chunk = sorted(perm[s:s + pool], key=lambda i: len(encoded[i]))
-        batches += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
