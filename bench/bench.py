@@ -4,10 +4,16 @@
 
 Measures, each in a fresh process where start-up matters:
 - `import stance` time (median of 5 runs);
-- cold first predict per model (process start to first answer, model load included; median of 3);
+- cold first predict per model (process start to first answer, model load included; median of 3, after one
+  run that builds the caches: the joined mpnet and its int8 copy);
+- the cold first CLI predict of the default model (`stance predict "..."`, wall time, median of 3);
 - throughput in sentences/s per model at batch 1 and batch 64, on real corpus sentences;
 - peak RSS of a process that loads the model and predicts 1,000 sentences;
 - fine-tuning time of a registered model (--finetune minilm|mpnet) on the whole training corpus (shipped settings).
+
+Rows: the shipped models as `stance.predict` runs them (mpnet through its int8 copy), mpnet in fp32 torch
+(STANCE_RUNTIME=torch), and a peer: plain sentence-transformers `encode` + scikit-learn logistic regression
+over the same mpnet weights (the LR fitted on 64 sentences inside the timed process).
 """
 
 from __future__ import annotations
@@ -21,13 +27,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def child(code: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT)
+def child(code: str, env: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**ENV, **(env or {})},
+                         cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -42,10 +50,63 @@ RSS = ("import json, resource, stance; from stance.corpus import texts_and_label
        "print(json.dumps({{'mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))")
 
 
-def throughput(model_name: str, texts: list[str]) -> dict[str, float]:
-    import stance
+PEER = "peer: sentence-transformers + LR (mpnet)"
+PEER_COLD = ("import sys, time, json; t = time.perf_counter(); sys.path.insert(0, 'bench'); import stance; "
+             "from bench import peer; st, lr = peer(); "
+             "lr.predict(st.encode(['The Security Council should authorise the mission.'])); "
+             "print(json.dumps({'s': time.perf_counter() - t}))")
+PEER_RSS = ("import sys, json, resource; sys.path.insert(0, 'bench'); from bench import peer; "
+            "from stance.corpus import texts_and_labels; st, lr = peer(); "
+            "lr.predict(st.encode((texts_and_labels('shipped')[0] * 2)[:1000], batch_size=64)); "
+            "print(json.dumps({'mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+CLI = [str(Path(sys.executable).parent / "stance"), "predict", "The Security Council should authorise the mission."]
+ROWS = {"mpnet (fp32 torch)": ("mpnet", {"STANCE_RUNTIME": "torch"})}  # label -> (model, environment)
 
-    model = stance.api.get_model(model_name)
+
+def peer() -> tuple:
+    """The peer: sentence-transformers over the packaged mpnet weights and an LR fitted on 64 sentences."""
+    from sentence_transformers import SentenceTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    from stance.corpus import texts_and_labels
+    from stance.models.encoders import encoder_path
+
+    st = SentenceTransformer(str(encoder_path("mpnet")), device="cpu", local_files_only=True)
+    texts, labels = texts_and_labels("shipped")
+    return st, LogisticRegression(max_iter=1000).fit(st.encode(texts[:64], batch_size=64), labels[:64])
+
+
+class _Peer:
+    """The peer as a model for the throughput loop."""
+
+    def __init__(self) -> None:
+        self.st, self.lr = peer()
+
+    def predict_proba(self, texts: list[str]):
+        return self.lr.predict_proba(self.st.encode(texts, batch_size=64))
+
+
+def cold_cli() -> float:
+    subprocess.run(CLI, capture_output=True, env=ENV, cwd=ROOT, check=True)  # caches built
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(CLI, capture_output=True, env=ENV, cwd=ROOT, check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def throughput(model_name: str, texts: list[str], env: dict | None = None) -> dict[str, float]:
+    from stance.models.registry import model_class
+    from stance.models.store import model_path
+
+    if model_name == PEER:
+        model: Any = _Peer()
+    else:  # loaded afresh (not from the per-process cache): the environment picks the runtime
+        os.environ.update(env or {})
+        model = model_class(model_name).load(model_path(model_name))
+        for k in env or {}:
+            os.environ.pop(k)
     model.predict_proba(texts[:8])  # warm-up
     n1 = texts[:200]
     t = time.perf_counter()
@@ -58,6 +119,12 @@ def throughput(model_name: str, texts: list[str]) -> dict[str, float]:
         model.predict_proba(big[i:i + 64])
     batch64 = len(big) / (time.perf_counter() - t)
     return {"batch1": batch1, "batch64": batch64}
+
+
+def stance_default() -> str:
+    from stance.models.store import default_model_name
+
+    return default_model_name()
 
 
 def main() -> None:
@@ -75,12 +142,24 @@ def main() -> None:
     res["models"] = {}
     from stance.models.registry import SHIPPED_NAMES
 
-    for m in args.models.split(",") if args.models else SHIPPED_NAMES:
-        row = {"cold_first_predict_s": statistics.median(child(COLD.format(m=m))["s"] for _ in range(3))}
-        row.update(throughput(m, texts))
-        row["peak_rss_mib"] = child(RSS.format(m=m))["mib"]
-        res["models"][m] = row
-        print(m, row, flush=True)
+    res["default_model"] = stance_default()
+    res["cold_cli_default_s"] = cold_cli()
+    print("cold CLI", res["cold_cli_default_s"], flush=True)
+    names = args.models.split(",") if args.models else [*SHIPPED_NAMES, *ROWS, PEER]
+    for label in names:
+        m, env = ROWS.get(label, (label, {}))
+        if label == PEER:
+            child(PEER_COLD)  # caches built
+            row = {"cold_first_predict_s": statistics.median(child(PEER_COLD)["s"] for _ in range(3))}
+            rss = child(PEER_RSS)["mib"]
+        else:
+            child(COLD.format(m=m), env)  # caches built (the joined mpnet, its int8 copy)
+            row = {"cold_first_predict_s": statistics.median(child(COLD.format(m=m), env)["s"] for _ in range(3))}
+            rss = child(RSS.format(m=m), env)["mib"]
+        row.update(throughput(label if label == PEER else m, texts, env))
+        row["peak_rss_mib"] = rss
+        res["models"][label] = row
+        print(label, row, flush=True)
     if args.finetune:
         from stance.models.registry import make_model
 
@@ -89,7 +168,9 @@ def main() -> None:
         res["finetune_s"] = time.perf_counter() - t
         res["finetune_model"] = args.finetune
     lines = [f"Machine: {res['machine']}. Corpus sentences used: {res['sentences']}.", "",
-             f"- `import stance`: {res['import_s'] * 1000:.0f} ms (median of 5)"]
+             f"- `import stance`: {res['import_s'] * 1000:.0f} ms (median of 5)",
+             f"- cold first CLI predict with the default model ({res['default_model']}): "
+             f"{res['cold_cli_default_s']:.2f} s (median of 3)"]
     if "finetune_s" in res:
         lines.append(f"- fine-tuning {res['finetune_model']} on all {len(texts)} training sentences: {res['finetune_s']:.0f} s")
     lines += ["", "| model | cold first predict (s) | batch 1 (sent/s) | batch 64 (sent/s) | peak RSS, load + 1,000 predictions (MiB) |",

@@ -10,11 +10,13 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from stance.atomic import atomic_write_text
 from stance.labels import LABELS
-from stance.models.base import StanceModel
+
+if TYPE_CHECKING:
+    from stance.models.base import StanceModel
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("outside", "challenge", "name_swap", "lodo", "cv")

@@ -53,8 +53,9 @@ class FineTunedStance(StanceModel):
 
     def __init__(self, encoder: str = "minilm", epochs: int = 4, learning_rate: float = 2e-3, head_lr_ratio: float = 5.0,
                  batch_size: int = 16, max_length: int = 128, lora_r: int = 8, lora_alpha: int = 16,
-                 lora_dropout: float = 0.1, lora_targets: str = "attention", weight_decay: float = 0.01,
-                 warmup_ratio: float = 0.1, class_weighted: bool = True, random_state: int = 0):
+                 lora_dropout: float = 0.1, lora_targets: str = "attention", lora_from_layer: int = 0,
+                 weight_decay: float = 0.01, warmup_ratio: float = 0.1, class_weighted: bool = True,
+                 random_state: int = 0):
         self.encoder = encoder
         self.epochs = epochs
         self.learning_rate = learning_rate
@@ -65,6 +66,7 @@ class FineTunedStance(StanceModel):
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
         self.lora_targets = lora_targets
+        self.lora_from_layer = lora_from_layer  # adapt only layers >= this: no backward pass through those below
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.class_weighted = class_weighted
@@ -73,8 +75,11 @@ class FineTunedStance(StanceModel):
     def _lora_config(self) -> Any:
         from peft import LoraConfig
 
+        layers = get_encoder(self.encoder).layers
+        upper = list(range(self.lora_from_layer, layers)) if self.lora_from_layer else None
         return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
-                          target_modules=TARGETS[self.encoder][self.lora_targets])
+                          target_modules=TARGETS[self.encoder][self.lora_targets], layers_to_transform=upper,
+                          layers_pattern="layer" if upper else None)
 
     def _build(self) -> "MeanPoolClassifier":
         from peft import get_peft_model
@@ -165,7 +170,8 @@ class FineTunedStance(StanceModel):
         if encoder not in ENCODERS:
             raise ModelFormatError(f"{directory}: encoder {encoder!r} is not one of {', '.join(ENCODERS)}")
         ranges = {"max_length": (8, 512), "lora_r": (1, 256), "lora_alpha": (1, 1024), "lora_dropout": (0.0, 0.9),
-                  "epochs": (1, 100), "batch_size": (1, 1024), "learning_rate": (1e-7, 1.0), "head_lr_ratio": (0.01, 1000)}
+                  "epochs": (1, 100), "batch_size": (1, 1024), "learning_rate": (1e-7, 1.0), "head_lr_ratio": (0.01, 1000),
+                  "lora_from_layer": (0, get_encoder(encoder).layers - 1)}
         for key, (low, high) in ranges.items():
             value = params.get(key)
             if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
