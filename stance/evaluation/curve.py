@@ -64,6 +64,14 @@ def stratified_subset(order: dict[str, list[int]], fraction: float) -> list[int]
     return sorted(out)
 
 
+def time_left(started: float, done: float, total: float) -> str:
+    """ ", about 3 min left": the time so far, scaled by the training sentences still to fit."""
+    if done <= 0 or done >= total:
+        return ""
+    left = (time.time() - started) * (total - done) / done
+    return f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
+
+
 def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float] = DEFAULT_FRACTIONS, seeds: int = 3,
                    n_splits: int = 5, out_dir: str | Path | None = None, fast: bool = False, limit: int | None = None,
                    seed: int = 0, overrides: dict[str, dict] | None = None,
@@ -100,6 +108,8 @@ def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float
     runs = []
     log(f"learning curve on {len(texts)} sentences: {n_splits} folds x {len(fractions)} fractions x {seeds} draw(s), "
         f"models {', '.join(models)}")
+    total_work = sum(len(tr) for tr, _ in folds) * seeds * sum(fractions) * len(models)  # training sentences to fit
+    done_work = 0.0
     for k, (tr, te) in enumerate(folds):
         test_t, test_l = [texts[i] for i in te], [labels[i] for i in te]
         fold_l = [labels[i] for i in tr]
@@ -115,8 +125,9 @@ def learning_curve(models: Sequence[str] = ("tfidf",), fractions: Sequence[float
                     secs = time.perf_counter() - t0
                     runs.append({"model": name, "fold": k, "draw": draw, "fraction": frac, "n_train": len(subset),
                                  "macro_f1": f1, "seconds": round(secs, 2)})
+                    done_work += len(subset)
                     log(f"  fold {k + 1}/{n_splits} draw {draw + 1}/{seeds} {name} {frac:g} "
-                        f"({len(subset)} sentences): macro-F1 {f1:.3f} ({secs:.1f}s)")
+                        f"({len(subset)} sentences): macro-F1 {f1:.3f} ({secs:.1f}s){time_left(started, done_work, total_work)}")
     summary: dict[str, list[dict[str, Any]]] = {}
     curves: dict[str, dict[int, list[float]]] = {}
     for name in models:
@@ -178,19 +189,22 @@ def writer_curve(models: Sequence[str] = ("tfidf", "frozen-mpnet"), counts: Sequ
     rng = random.Random(seed)
     started = time.time()
     runs = []
-    for k in counts:
-        chosen_sets = [briefs] if k == len(briefs) else [[]] if k == 0 else [rng.sample(briefs, k) for _ in range(draws)]
-        for draw, chosen in enumerate(chosen_sets):
-            train = base + [r for b in chosen for r in by_brief[b]]
-            for name in models:
-                model = make_model(name, random_state=seed, **({"search": False} if name == "tfidf" else {}))
-                model.fit([r["text"] for r in train], [r["label"] for r in train])
-                scores = label_scores(test_l, model.predict(test_t))
-                runs.append({"model": name, "writers": k, "draw": draw, "briefs": chosen, "n_train": len(train),
-                             "macro_f1": scores["macro_f1"],
-                             "per_label_f1": {label: v["f1"] for label, v in scores["per_label"].items()}})
-                log(f"  {name} with {k} writer brief(s) (draw {draw + 1}, {len(train)} sentences): "
-                    f"outside macro-F1 {scores['macro_f1']:.3f}")
+    plan = [(k, draw, chosen) for k in counts for draw, chosen in enumerate(
+        [briefs] if k == len(briefs) else [[]] if k == 0 else [rng.sample(briefs, k) for _ in range(draws)])]
+    total_work = sum(len(base) + sum(len(by_brief[b]) for b in chosen) for _, _, chosen in plan) * len(models)
+    done_work = 0.0
+    for k, draw, chosen in plan:
+        train = base + [r for b in chosen for r in by_brief[b]]
+        for name in models:
+            model = make_model(name, random_state=seed, **({"search": False} if name == "tfidf" else {}))
+            model.fit([r["text"] for r in train], [r["label"] for r in train])
+            scores = label_scores(test_l, model.predict(test_t))
+            runs.append({"model": name, "writers": k, "draw": draw, "briefs": chosen, "n_train": len(train),
+                         "macro_f1": scores["macro_f1"],
+                         "per_label_f1": {label: v["f1"] for label, v in scores["per_label"].items()}})
+            done_work += len(train)
+            log(f"  {name} with {k} writer brief(s) (draw {draw + 1}, {len(train)} sentences): "
+                f"outside macro-F1 {scores['macro_f1']:.3f}{time_left(started, done_work, total_work)}")
     curves: dict[str, dict[int, list[float]]] = {}
     for r in runs:
         curves.setdefault(r["model"], {}).setdefault(r["writers"], []).append(r["macro_f1"])

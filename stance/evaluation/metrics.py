@@ -54,3 +54,18 @@ def bootstrap_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples
         i = rng.integers(0, len(t), len(t))
         scores.append(f1_score(t[i], p[i], labels=list(LABELS), average="macro", zero_division=0))
     return [float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))]
+
+
+def bootstrap_label_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples: int = 1000,
+                       seed: int = 0) -> dict[str, list[float]]:
+    """95% percentile bootstrap interval of each label's F1 (for error bars)."""
+    from sklearn.metrics import f1_score
+
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n_resamples):
+        i = rng.integers(0, len(t), len(t))
+        scores.append(f1_score(t[i], p[i], labels=list(LABELS), average=None, zero_division=0))
+    lo, hi = np.percentile(scores, 2.5, axis=0), np.percentile(scores, 97.5, axis=0)
+    return {label: [float(lo[k]), float(hi[k])] for k, label in enumerate(LABELS)}

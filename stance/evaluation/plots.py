@@ -51,13 +51,18 @@ def confusion_matrices(confusions: dict[str, list[list[int]]], path: Path, title
     return _save(fig, path)
 
 
-def per_label_f1(f1: dict[str, dict[str, float]], path: Path, title: str = "") -> Path:
-    """Grouped bars: per-label F1 for each model."""
+def per_label_f1(f1: dict[str, dict[str, float]], path: Path, title: str = "",
+                 ci95: Mapping[str, Mapping[str, Sequence[float]]] | None = None) -> Path:
+    """Grouped bars: per-label F1 for each model, with 95% bootstrap intervals as error bars where given."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.6))
     width = 0.8 / max(1, len(f1))
     for k, (name, scores) in enumerate(f1.items()):
-        ax.bar([i + k * width for i in range(len(LABELS))], [scores[l] for l in LABELS], width, label=name)
+        ci = (ci95 or {}).get(name)
+        yerr = None if not ci else [[max(0.0, scores[l] - ci[l][0]) for l in LABELS],
+                                    [max(0.0, ci[l][1] - scores[l]) for l in LABELS]]
+        ax.bar([i + k * width for i in range(len(LABELS))], [scores[l] for l in LABELS], width, label=name,
+               yerr=yerr, capsize=2, error_kw={"elinewidth": 0.8})
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(LABELS))], LABELS)
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1")

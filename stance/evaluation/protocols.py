@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from stance.evaluation.metrics import bootstrap_macro_f1, interval, label_scores
+from stance.evaluation.metrics import bootstrap_label_f1, bootstrap_macro_f1, interval, label_scores
 from stance.models.base import StanceModel
 from stance.models.registry import make_model
 
@@ -49,6 +49,7 @@ def outside(model: StanceModel, items: list[dict], n_resamples: int = 1000) -> d
     return {"n": len(items), "macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"],
             "macro_f1_ci95": bootstrap_macro_f1(truth, pred, n_resamples),
             "per_label_f1": {k: v["f1"] for k, v in scores["per_label"].items()}, "confusion": scores["confusion"],
+            "per_label_f1_ci95": bootstrap_label_f1(truth, pred, min(n_resamples, 300)),
             "per_writer_macro_f1": {o: label_scores([t for t, _ in v], [p for _, p in v])["macro_f1"]
                                     for o, v in sorted(by_origin.items())}}
 

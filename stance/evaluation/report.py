@@ -75,7 +75,10 @@ def run(rows: Sequence[str], out_dir: Path, protocols: Sequence[str] = DEFAULT_P
         plots.confusion_matrices({n: m["outside"]["confusion"] for n, m in with_outside.items()},
                                  out_dir / "confusion.png", f"outside-writer test set ({len(outs)} sentences): counts")
         plots.per_label_f1({n: m["outside"]["per_label_f1"] for n, m in with_outside.items()},
-                           out_dir / "per_label_f1.png", "per-label F1 on the outside-writer test set")
+                           out_dir / "per_label_f1.png",
+                           f"per-label F1 on the outside-writer test set ({len(outs)} sentences), 95% bootstrap bars",
+                           {n: m["outside"]["per_label_f1_ci95"] for n, m in with_outside.items()
+                            if "per_label_f1_ci95" in m["outside"]})
     atomic_write_text(out_dir / "metrics.json", json.dumps(report, indent=1) + "\n")
     atomic_write_text(out_dir / "evaluation.md", render(report))
     return report
