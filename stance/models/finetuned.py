@@ -137,7 +137,7 @@ class FineTunedStance(StanceModel):
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = check_texts(texts)
         runtime = getattr(self, "runtime_", None)
-        proba = runtime.predict_proba(texts, batch_size) if runtime else self._torch_proba(texts, batch_size)
+        proba = runtime.predict_proba(texts) if runtime else self._torch_proba(texts, batch_size)
         if not np.isfinite(proba).all():  # never hand out NaN probabilities
             raise ModelFormatError("the model produced non-finite probabilities: its weights are damaged; retrain it")
         return proba

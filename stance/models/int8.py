@@ -4,9 +4,8 @@ Naive int8 breaks mpnet (every Linear quantized per tensor: 22% of labels change
 What keeps it: weights quantized per output channel (``per_channel``), 7-bit weights
 (``reduce_range``, safe on CPUs without VNNI), activations quantized per batch at run
 time (ONNX Runtime's dynamic quantization), and the most sensitive matrices left in fp32:
-the feed-forward output projections of mpnet's layers 6-8 (their inputs carry outliers)
-and the query/key/value projections of layers 0-2. tools/quantization_check.py measured
-that choice against others (reports/quantization.md).
+the feed-forward output projections of mpnet's layers 6-8 (their inputs carry outliers).
+tools/quantization_check.py measured that choice against others (reports/quantization.md).
 
 The copy is built once per trained model (export with torch, quantize, then check it
 against the fp32 model on a probe set and refuse it when too many labels change) into
@@ -41,14 +40,18 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # bump when the export or the quantization settings change: old copies are then rebuilt
 # Encoders with a measured int8 recipe: patterns of the MatMul nodes that stay fp32.
 FP32_NODES: dict[str, tuple[str, ...]] = {
-    "mpnet": (r"layer\.[678]/output/dense/MatMul$",  # feed-forward output (not attention/output), layers 6-8
-              r"layer\.[012]/attention/attn/[qkv]/MatMul$"),  # query, key, value of layers 0-2
+    "mpnet": (r"layer\.[678]/output/dense/MatMul$",),  # feed-forward output (not attention/output), layers 6-8
 }
 PER_CHANNEL, REDUCE_RANGE = True, True
 QUANTIZATION = {"per_channel": PER_CHANNEL, "reduce_range": REDUCE_RANGE, "weight_type": "QInt8", "op_types": ["MatMul"]}
-MIN_AGREEMENT = 0.97  # refuse a copy whose labels differ from the fp32 model's on more than 3% of the probe
+# A guard against a broken copy (the acceptance measure is tools/quantization_check.py): refuse a copy whose
+# labels differ from the fp32 model's on more than 5% of the probe (the shipped copy: 2.6% of the challenge set).
+MIN_AGREEMENT = 0.95
 MODEL_FILE, TOKENIZER_FILE, BUILD_FILE = "model.onnx", "tokenizer.json", "build.json"
 RUNTIMES = ("auto", "torch")
+# Sentences per ONNX Runtime call, after sorting the whole input by length: small batches pad less and stay in
+# cache (measured on 2 cores, 64-sentence calls: 51 sent/s at 1, 59 at 8, 55 at 16, 36 at 64).
+BATCH = 8
 
 
 class Int8Unavailable(RuntimeError):
@@ -180,8 +183,8 @@ class Int8Runtime:
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id(pad) or 0, pad_token=pad)
         self.directory = directory
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Probabilities per label, batches sorted by length (less padding)."""
+    def predict_proba(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
+        """Probabilities per label; the input is sorted by length and run in small batches (less padding)."""
         proba = np.zeros((len(texts), len(LABELS)))
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for s in range(0, len(order), batch_size):
