@@ -149,25 +149,45 @@ for encoder in ("minilm", "mpnet"):
     print(f"frozen {encoder:6s}: outside-writer macro-F1 {score:.3f} ({time.perf_counter() - start:.0f} s)")
 
 # %% [markdown]
-# ## 4. Why in-distribution cross-validation flatters
+# ## 4. When does cross-validation inside the corpus flatter?
 #
-# Cross-validation on the training corpus tests on sentences from the *same writers* as the training
-# sentences: same habits, same crises, same phrasing. The outside-writer set is closer to what the
-# library meets in use. Compare the two numbers for the same model and the same training data.
+# Cross-validation tests on held-out sentences from the *same pool* as the training sentences. If
+# one team wrote the whole pool, the test folds share its habits, crises and phrasing, and the score
+# says little about other writers. The outside-writer set is closer to what the library meets in
+# use. Compare two pools of the same size: the **supplement** (written by the project's first
+# writers, in one style) and the **twelve writer briefs** (twelve independent writers, registers and
+# eras). For each: cross-validation inside the pool, then the same model trained on the whole pool
+# and scored on the outside writers.
 
 # %%
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-print("expected time: a few seconds (four TF-IDF fits)")
-cv = []  # 3-fold cross-validation of the same TF-IDF model (no grid search) on the same sentences
-for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(X_big, y_big):
-    fold_model = TfidfStance(search=False).fit([X_big[i] for i in tr], [y_big[i] for i in tr])
-    cv.append(label_scores([y_big[i] for i in te], fold_model.predict([X_big[i] for i in te]))["macro_f1"])
-ood = label_scores(y_out, TfidfStance(search=False).fit(X_big, y_big).predict(X_out))["macro_f1"]
-print(f"TF-IDF, 3-fold cross-validation inside the training corpus: {np.mean(cv):.3f}")
-print(f"TF-IDF, trained on the same sentences, on the outside writers:  {ood:.3f}")
-print("and on real sentences from other crises (measured by the project, kept hidden) it was lower still")
+print("expected time: about 10 s (eight TF-IDF fits)")
+pools = {"supplement (one team)": texts_and_labels("supplement"), "writer briefs (twelve writers)": texts_and_labels("writers")}
+n_pool = min(len(t) for t, _ in pools.values())
+for name, (pool_t, pool_l) in pools.items():
+    if len(pool_t) > n_pool:  # the same number of sentences in both pools
+        pool_t, _, pool_l, _ = train_test_split(pool_t, pool_l, train_size=n_pool, stratify=pool_l, random_state=0)
+    cv = []  # 3-fold cross-validation of the same TF-IDF model (no grid search) inside the pool
+    for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(pool_t, pool_l):
+        fold_model = TfidfStance(search=False).fit([pool_t[i] for i in tr], [pool_l[i] for i in tr])
+        cv.append(label_scores([pool_l[i] for i in te], fold_model.predict([pool_t[i] for i in te]))["macro_f1"])
+    ood = label_scores(y_out, TfidfStance(search=False).fit(pool_t, pool_l).predict(X_out))["macro_f1"]
+    print(f"{name:32s} {len(pool_t)} sentences: cross-validation {np.mean(cv):.3f}, outside writers {ood:.3f}, "
+          f"gap {np.mean(cv) - ood:+.3f}")
+
+# %% [markdown]
+# **Look.** Which pool's cross-validation score is further above its outside-writer score? A pool
+# from one team flatters: its test folds are written like its training folds (on the whole sets, the
+# project measured 0.82 inside the supplement against 0.72 on the outside writers). Twelve writers'
+# folds are harder to predict from each other than the outside set is, so their cross-validation
+# score can even sit below the outside score, and the model trained on them does better outside
+# (0.74 against 0.72 from the same number of sentences): diversity of writers helps. Real sentences
+# from other crises are harder again: in an earlier round, cross-validation inside the supplement
+# said 0.78 while a hidden set of real sentences, measured by the project, gave the shipped model
+# 0.44. That is why the project chooses models on the outside writers, the challenge set and
+# name swaps, never on cross-validation.
 
 # %% [markdown]
 # ## 5. The shipped model
