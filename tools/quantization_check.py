@@ -68,16 +68,12 @@ def main() -> None:
     truth = [r["label"] for r in outside]
     rows = [{"recipe": "fp32 torch (reference)", "sent_per_s": torch_speed, **_scores(ref, ref, truth, sets, bounds)}]
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = int8.export_onnx(model._net(), tokenizer("mpnet"), Path(tmp) / "fp32.onnx")
         tok = tokenizer("mpnet")
-        tok.backend_tokenizer.save(str(Path(tmp) / int8.TOKENIZER_FILE))
+        fp32 = int8.export_onnx(model._net(), tok, Path(tmp) / "fp32.onnx")
         for name, (per_channel, reduce_range, patterns) in RECIPES.items():
             d = Path(tmp) / "v"
             d.mkdir(exist_ok=True)
-            keep = int8.quantize(fp32, d / int8.MODEL_FILE, patterns, per_channel, reduce_range)
-            (d / int8.TOKENIZER_FILE).write_bytes((Path(tmp) / int8.TOKENIZER_FILE).read_bytes())
-            (d / int8.BUILD_FILE).write_text(json.dumps({"format": int8.FORMAT, "max_length": model.max_length,
-                                                         "pad_token": tok.pad_token}))
+            keep = int8.write_copy(d, fp32, tok, model.max_length, patterns, per_channel, reduce_range)["fp32_nodes"]
             runtime = int8.Int8Runtime(d, threads=2)
             runtime.predict_proba(texts[:64])  # warm-up
             t0 = time.perf_counter()

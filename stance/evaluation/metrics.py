@@ -42,30 +42,26 @@ def interval(scores: Sequence[float], test_fraction: float) -> dict[str, Any]:
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": k}
 
 
-def bootstrap_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples: int = 1000,
-                       seed: int = 0) -> list[float]:
-    """95% percentile bootstrap interval of macro-F1 over test sentences (resampled with replacement)."""
+def _bootstrap_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples: int, seed: int, average: str | None) -> np.ndarray:
+    """F1 (macro, or per label with average=None) over `n_resamples` resamplings of the test sentences."""
     from sklearn.metrics import f1_score
 
     t, p = np.asarray(y_true), np.asarray(y_pred)
     rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(n_resamples):
-        i = rng.integers(0, len(t), len(t))
-        scores.append(f1_score(t[i], p[i], labels=list(LABELS), average="macro", zero_division=0))
+    return np.array([f1_score(t[i], p[i], labels=list(LABELS), average=average, zero_division=0)
+                     for i in (rng.integers(0, len(t), len(t)) for _ in range(n_resamples))])
+
+
+def bootstrap_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples: int = 1000,
+                       seed: int = 0) -> list[float]:
+    """95% percentile bootstrap interval of macro-F1 over test sentences (resampled with replacement)."""
+    scores = _bootstrap_f1(y_true, y_pred, n_resamples, seed, "macro")
     return [float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))]
 
 
 def bootstrap_label_f1(y_true: Sequence[str], y_pred: Sequence[str], n_resamples: int = 1000,
                        seed: int = 0) -> dict[str, list[float]]:
     """95% percentile bootstrap interval of each label's F1 (for error bars)."""
-    from sklearn.metrics import f1_score
-
-    t, p = np.asarray(y_true), np.asarray(y_pred)
-    rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(n_resamples):
-        i = rng.integers(0, len(t), len(t))
-        scores.append(f1_score(t[i], p[i], labels=list(LABELS), average=None, zero_division=0))
+    scores = _bootstrap_f1(y_true, y_pred, n_resamples, seed, None)
     lo, hi = np.percentile(scores, 2.5, axis=0), np.percentile(scores, 97.5, axis=0)
     return {label: [float(lo[k]), float(hi[k])] for k, label in enumerate(LABELS)}

@@ -127,10 +127,21 @@ def quantize(fp32: Path, out: Path, patterns: Sequence[str], per_channel: bool =
 
     keep = fp32_nodes(onnx.load(str(fp32), load_external_data=False).graph, patterns)
     with _quiet():
-            quantize_dynamic(str(fp32), str(out), per_channel=per_channel, reduce_range=reduce_range,
+        quantize_dynamic(str(fp32), str(out), per_channel=per_channel, reduce_range=reduce_range,
                          weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
                          extra_options={"MatMulConstBOnly": True})
     return keep
+
+
+def write_copy(directory: Path, fp32: Path, hf_tokenizer: Any, max_length: int, patterns: Sequence[str],
+               per_channel: bool = PER_CHANNEL, reduce_range: bool = REDUCE_RANGE, **info: Any) -> dict[str, Any]:
+    """Quantize `fp32` into `directory` with the tokenizer and build.json beside it: what Int8Runtime reads."""
+    keep = quantize(fp32, directory / MODEL_FILE, patterns, per_channel, reduce_range)
+    hf_tokenizer.backend_tokenizer.save(str(directory / TOKENIZER_FILE))
+    info = {"format": FORMAT, "max_length": max_length, "fp32_nodes": keep, "pad_token": hf_tokenizer.pad_token,
+            "quantization": {**QUANTIZATION, "per_channel": per_channel, "reduce_range": reduce_range}, **info}
+    (directory / BUILD_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return info
 
 
 def build(net: "torch.nn.Module", hf_tokenizer: Any, encoder: str, max_length: int, target: Path,
@@ -145,12 +156,8 @@ def build(net: "torch.nn.Module", hf_tokenizer: Any, encoder: str, max_length: i
         log.warning("building the int8 copy of the %s model once (about a minute); it is cached in %s", encoder, target)
         with atomic_dir(target) as tmp:
             fp32 = export_onnx(net, hf_tokenizer, tmp / "fp32.onnx")
-            keep = quantize(fp32, tmp / MODEL_FILE, FP32_NODES[encoder], PER_CHANNEL, REDUCE_RANGE)
+            info = write_copy(tmp, fp32, hf_tokenizer, max_length, FP32_NODES[encoder], encoder=encoder)
             fp32.unlink()
-            hf_tokenizer.backend_tokenizer.save(str(tmp / TOKENIZER_FILE))
-            info = {"format": FORMAT, "encoder": encoder, "max_length": max_length, "fp32_nodes": keep,
-                    "pad_token": hf_tokenizer.pad_token, "quantization": QUANTIZATION}
-            (tmp / BUILD_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             agreement = float(np.mean(Int8Runtime(tmp).predict_proba(probe).argmax(1) == fp32_proba(probe).argmax(1)))
             if agreement < MIN_AGREEMENT:
                 raise Int8Unavailable(f"the int8 copy agrees with the fp32 model on {agreement:.1%} of {len(probe)} "
