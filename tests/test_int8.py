@@ -19,21 +19,31 @@ TEXTS = ["The Security Council must authorise the mission.", "NATO allies should
          "We will act alone if we must.", "Aid rarely arrives.", "The talks resume on Monday."]
 
 
-@pytest.fixture
-def recipe(monkeypatch, home):
+DYNAMIC = {"scheme": "dynamic", "per_channel": True, "reduce_range": True, "fp32_nodes": [r"layer\.[5]/output/dense/MatMul$"]}
+
+
+@pytest.fixture(params=["blockwise", "dynamic"])
+def recipe(request, monkeypatch, home):
     monkeypatch.setenv("STANCE_RUNTIME", "auto")
-    monkeypatch.setitem(int8.FP32_NODES, "minilm", (r"layer\.[5]/output/dense/MatMul$",))
+    monkeypatch.setitem(int8.RECIPES, "minilm", int8.BLOCKWISE if request.param == "blockwise" else DYNAMIC)
     monkeypatch.setattr(int8, "MIN_AGREEMENT", 0.8)  # the tiny model's near-even probabilities flip easily
+    return request.param
 
 
 @pytest.mark.slow
 def test_int8_copy_is_built_checked_cached_and_used_without_torch(tiny_transformer, recipe):
+    import onnx
+
     model, directory = tiny_transformer
     first = FineTunedStance.load(directory)
     assert first.runtime_ is not None
     target = int8.copy_dir(directory, "minilm")
     info = json.loads((target / int8.BUILD_FILE).read_text())
-    assert info["fp32_nodes"] == ["/encoder/encoder/layer.5/output/dense/MatMul"]
+    ops = {n.op_type for n in onnx.load(str(target / int8.MODEL_FILE)).graph.node}
+    if recipe == "blockwise":
+        assert info["quantization"] == int8.BLOCKWISE and info["fp32_nodes"] == [] and "MatMulNBits" in ops
+    else:
+        assert info["fp32_nodes"] == ["/encoder/encoder/layer.5/output/dense/MatMul"] and "MatMulInteger" in ops
     assert info["probe_agreement"] >= int8.MIN_AGREEMENT and info["probe_sentences"] > 100
     built_at = (target / int8.MODEL_FILE).stat().st_mtime_ns
     again = FineTunedStance.load(directory)
@@ -42,6 +52,9 @@ def test_int8_copy_is_built_checked_cached_and_used_without_torch(tiny_transform
     fast, slow = again.predict_proba(TEXTS), model.predict_proba(TEXTS)
     assert fast.shape == slow.shape and np.allclose(fast.sum(axis=1), 1)
     assert np.abs(fast - slow).max() < 0.1
+    if recipe == "blockwise":  # activations quantized per row: a sentence's answer hardly depends on its batch
+        assert np.allclose(again.predict_proba(TEXTS[2:3]), fast[2:3], atol=1e-6)
+        assert np.allclose(again.runtime_.predict_proba(TEXTS, batch_size=1), fast, atol=1e-3)
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ import copy
 import json
 import logging
 import math
+import random
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 ADAPTER_FILE = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 HEAD_FILE = "head.safetensors"
+PRECISIONS = ("fp32", "bf16")  # of the training passes; predictions are fp32 (torch) or the int8 copy
 # LoRA target modules by encoder family and choice: module-name suffixes peft matches.
 TARGETS = {
     "minilm": {"attention": ["query", "key", "value"], "all-linear": ["query", "key", "value", "dense"]},
@@ -55,7 +57,7 @@ class FineTunedStance(StanceModel):
                  batch_size: int = 16, max_length: int = 128, lora_r: int = 8, lora_alpha: int = 16,
                  lora_dropout: float = 0.1, lora_targets: str = "attention", lora_from_layer: int = 0,
                  weight_decay: float = 0.01, warmup_ratio: float = 0.1, class_weighted: bool = True,
-                 random_state: int = 0):
+                 precision: str = "fp32", name_swap_prob: float = 0.0, random_state: int = 0):
         self.encoder = encoder
         self.epochs = epochs
         self.learning_rate = learning_rate
@@ -70,6 +72,8 @@ class FineTunedStance(StanceModel):
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.class_weighted = class_weighted
+        self.precision = precision  # "bf16": matmuls of the training passes in bfloat16 (autocast), weights in fp32
+        self.name_swap_prob = name_swap_prob  # per epoch, a sentence naming a country or city has them swapped
         self.random_state = random_state
 
     def _lora_config(self) -> Any:
@@ -111,15 +115,18 @@ class FineTunedStance(StanceModel):
         steps = self.epochs * math.ceil(len(texts) / self.batch_size)
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup_ratio * steps), steps)
         tok = tokenizer(self.encoder)
-        encoded = tok(texts, truncation=True, max_length=self.max_length)["input_ids"]
         generator = torch.Generator().manual_seed(self.random_state)
+        rng = random.Random(self.random_state)
         self.loss_curve_: list[float] = []
         net.train()
         with tqdm(total=steps, desc=f"fine-tuning {self.encoder}", unit="step", disable=not progress) as bar:
             for _ in range(self.epochs):
+                encoded = tok(self._name_swapped(texts, rng), truncation=True, max_length=self.max_length)["input_ids"]
                 for idx in length_bucketed(encoded, self.batch_size, generator):
                     batch = tok.pad({"input_ids": [encoded[i] for i in idx]}, return_tensors="pt")
-                    loss = loss_fn(net(batch["input_ids"], batch["attention_mask"]), y[idx])
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                        logits = net(batch["input_ids"], batch["attention_mask"])
+                    loss = loss_fn(logits.float(), y[idx])
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(adapter + list(net.head.parameters()), 1.0)
                     optimizer.step()
@@ -133,6 +140,19 @@ class FineTunedStance(StanceModel):
         self.runtime_: int8.Int8Runtime | None = None  # predictions of a fresh fit come from torch
         self._record_training(texts, labels)
         return self
+
+    def _name_swapped(self, texts: list[str], rng: random.Random) -> list[str]:
+        """This epoch's inputs: each sentence naming a listed country or city has, with probability
+        `name_swap_prob`, every such name swapped for another of its kind (same label, same number of steps)."""
+        if not self.name_swap_prob:
+            return texts
+        from stance.evaluation.robustness import swap_variants
+
+        out = []
+        for text in texts:
+            variants = swap_variants(text, 1, rng) if rng.random() < self.name_swap_prob else []
+            out.append(variants[0] if variants else text)
+        return out
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = check_texts(texts)
@@ -171,12 +191,14 @@ class FineTunedStance(StanceModel):
             raise ModelFormatError(f"{directory}: encoder {encoder!r} is not one of {', '.join(ENCODERS)}")
         ranges = {"max_length": (8, 512), "lora_r": (1, 256), "lora_alpha": (1, 1024), "lora_dropout": (0.0, 0.9),
                   "epochs": (1, 100), "batch_size": (1, 1024), "learning_rate": (1e-7, 1.0), "head_lr_ratio": (0.01, 1000),
-                  "lora_from_layer": (0, get_encoder(encoder).layers - 1)}
+                  "lora_from_layer": (0, get_encoder(encoder).layers - 1), "name_swap_prob": (0.0, 1.0)}
         for key, (low, high) in ranges.items():
             value = params.get(key)
             if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
                 raise ModelFormatError(f"{directory}: parameter {key!r} is {value!r}, outside {low}..{high}; "
                                        "the manifest is damaged: retrain the model")
+        if params.get("precision", "fp32") not in PRECISIONS:
+            raise ModelFormatError(f"{directory}: precision {params.get('precision')!r} is not one of {', '.join(PRECISIONS)}")
         if params.get("lora_targets", "attention") not in TARGETS[encoder]:
             raise ModelFormatError(f"{directory}: lora_targets {params.get('lora_targets')!r} is not one of "
                                    f"{', '.join(TARGETS[encoder])}")

@@ -1,11 +1,14 @@
 """An int8 ONNX Runtime copy of a fine-tuned encoder: the fast CPU predict path, without torch.
 
-Naive int8 breaks mpnet (every Linear quantized per tensor: 22% of labels change).
-What keeps it: weights quantized per output channel (``per_channel``), 7-bit weights
-(``reduce_range``, safe on CPUs without VNNI), activations quantized per batch at run
-time (ONNX Runtime's dynamic quantization), and the most sensitive matrices left in fp32:
-the feed-forward output projections of mpnet's layers 6-8 (their inputs carry outliers).
-tools/quantization_check.py measured that choice against others (reports/quantization.md).
+Dynamic int8 (ONNX Runtime's ``quantize_dynamic``: int8 weights, activations quantized per
+*tensor* at run time) changed 2% of mpnet's labels, and 3-4% of its labels under name swaps
+where fp32 changes ~1%: one scale for a whole batch of activations lets outlier tokens (and the
+padding of batch-mates) blur every other token, so a sentence's label even depended on which
+sentences shared its batch. The shipped recipe is weight-only *blockwise* int8 (``MatMulNBits``,
+8 bits, one scale per 128 weights) with ``accuracy_level=4``: ONNX Runtime's kernels then quantize
+the activations per row and block too, so each token keeps its own scale, a sentence's label no
+longer depends on its batch, and 0.3% of labels differ from fp32.
+tools/quantization_check.py measured both schemes (reports/quantization.md).
 
 The copy is built once per trained model (export with torch, quantize, then check it
 against the fp32 model on a probe set and refuse it when too many labels change) into
@@ -23,6 +26,7 @@ import logging
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -37,23 +41,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the export or the quantization settings change: old copies are then rebuilt
-# Encoders with a measured int8 recipe: patterns of the MatMul nodes that stay fp32.
-FP32_NODES: dict[str, tuple[str, ...]] = {
-    "mpnet": (r"layer\.[678]/output/dense/MatMul$",),  # feed-forward output (not attention/output), layers 6-8
-}
-PER_CHANNEL, REDUCE_RANGE = True, True
-QUANTIZATION = {"per_channel": PER_CHANNEL, "reduce_range": REDUCE_RANGE, "weight_type": "QInt8", "op_types": ["MatMul"]}
+FORMAT = 2  # bump when the export or the quantization settings change: old copies are then rebuilt (1: dynamic int8)
+# A recipe is "blockwise" (bits, block_size, accuracy_level) or "dynamic" (per_channel, reduce_range, and the
+# patterns of MatMul nodes left in fp32). Encoders with a measured recipe predict through an int8 copy.
+BLOCKWISE = {"scheme": "blockwise", "bits": 8, "block_size": 128, "accuracy_level": 4}
+RECIPES: dict[str, dict[str, Any]] = {"mpnet": BLOCKWISE}
 # A guard against a broken copy (the acceptance measure is tools/quantization_check.py): refuse a copy whose
-# labels differ from the fp32 model's on more than 5% of the probe (the shipped copy: 2.6% of the challenge set).
+# labels differ from the fp32 model's on more than 5% of the probe (the shipped copy: under 1% of the challenge set).
 MIN_AGREEMENT = 0.95
 MODEL_FILE, TOKENIZER_FILE, BUILD_FILE = "model.onnx", "tokenizer.json", "build.json"
 RUNTIMES = ("auto", "torch")
-# Sentences per ONNX Runtime call, after sorting the whole input by length: small batches pad less and stay in
-# cache (measured on 2 cores, 64-sentence calls: 51 sent/s at 1, 59 at 8, 55 at 16, 36 at 64).
+# Sentences per ONNX Runtime call, after sorting the whole input by length (small batches pad less and stay in
+# cache), and calls run side by side, one thread each: on 2 cores two single-threaded streams beat one session
+# with two threads (measured, batches of 8 of the outside and challenge sentences: 57 vs 55 sent/s).
 BATCH = 8
-
-
 class Int8Unavailable(RuntimeError):
     """No int8 copy can be used for this model; the caller predicts with torch instead."""
 
@@ -68,7 +69,7 @@ def runtime_choice() -> str:
 
 def wanted(encoder: str) -> bool:
     """Whether this encoder predicts through an int8 copy (a measured recipe, onnxruntime present, not opted out)."""
-    if runtime_choice() == "torch" or encoder not in FP32_NODES:
+    if runtime_choice() == "torch" or encoder not in RECIPES:
         return False
     import importlib.util
 
@@ -82,8 +83,7 @@ def copy_dir(model_dir: Path, encoder: str) -> Path:
     digest = hashlib.sha256()
     for name in ("adapter_model.safetensors", "head.safetensors", "manifest.json"):
         digest.update((model_dir / name).read_bytes())
-    digest.update(json.dumps([FORMAT, encoder, FP32_NODES[encoder], QUANTIZATION,
-                              onnxruntime.__version__]).encode())
+    digest.update(json.dumps([FORMAT, encoder, RECIPES[encoder], onnxruntime.__version__]).encode())
     return cache_dir() / "int8" / f"{encoder}-{digest.hexdigest()[:16]}"
 
 
@@ -119,27 +119,36 @@ def export_onnx(net: "torch.nn.Module", hf_tokenizer: Any, path: Path) -> Path:
     return path
 
 
-def quantize(fp32: Path, out: Path, patterns: Sequence[str], per_channel: bool = True, reduce_range: bool = True) -> list[str]:
-    """Dynamic int8 quantization of every MatMul with a constant weight except those matching `patterns`;
-    returns the names of the nodes left in fp32."""
+def quantize(fp32: Path, out: Path, recipe: dict[str, Any]) -> list[str]:
+    """Quantize every MatMul with a constant weight by `recipe` (see RECIPES); returns the nodes left in fp32."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    keep = fp32_nodes(onnx.load(str(fp32), load_external_data=False).graph, patterns)
+    model = onnx.load(str(fp32))
     with _quiet():
-        quantize_dynamic(str(fp32), str(out), per_channel=per_channel, reduce_range=reduce_range,
+        if recipe["scheme"] == "blockwise":
+            from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+            quantizer = MatMulNBitsQuantizer(model, bits=recipe["bits"], block_size=recipe["block_size"],
+                                             is_symmetric=True, accuracy_level=recipe["accuracy_level"])
+            quantizer.process()
+            quantizer.model.save_model_to_file(str(out), use_external_data_format=False)
+            return []
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        keep = fp32_nodes(model.graph, recipe.get("fp32_nodes", ()))
+        quantize_dynamic(str(fp32), str(out), per_channel=recipe["per_channel"], reduce_range=recipe["reduce_range"],
                          weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
                          extra_options={"MatMulConstBOnly": True})
     return keep
 
 
-def write_copy(directory: Path, fp32: Path, hf_tokenizer: Any, max_length: int, patterns: Sequence[str],
-               per_channel: bool = PER_CHANNEL, reduce_range: bool = REDUCE_RANGE, **info: Any) -> dict[str, Any]:
+def write_copy(directory: Path, fp32: Path, hf_tokenizer: Any, max_length: int, recipe: dict[str, Any],
+               **info: Any) -> dict[str, Any]:
     """Quantize `fp32` into `directory` with the tokenizer and build.json beside it: what Int8Runtime reads."""
-    keep = quantize(fp32, directory / MODEL_FILE, patterns, per_channel, reduce_range)
+    keep = quantize(fp32, directory / MODEL_FILE, recipe)
     hf_tokenizer.backend_tokenizer.save(str(directory / TOKENIZER_FILE))
     info = {"format": FORMAT, "max_length": max_length, "fp32_nodes": keep, "pad_token": hf_tokenizer.pad_token,
-            "quantization": {**QUANTIZATION, "per_channel": per_channel, "reduce_range": reduce_range}, **info}
+            "quantization": recipe, **info}
     (directory / BUILD_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
 
@@ -156,7 +165,7 @@ def build(net: "torch.nn.Module", hf_tokenizer: Any, encoder: str, max_length: i
         log.warning("building the int8 copy of the %s model once (about a minute); it is cached in %s", encoder, target)
         with atomic_dir(target) as tmp:
             fp32 = export_onnx(net, hf_tokenizer, tmp / "fp32.onnx")
-            info = write_copy(tmp, fp32, hf_tokenizer, max_length, FP32_NODES[encoder], encoder=encoder)
+            info = write_copy(tmp, fp32, hf_tokenizer, max_length, RECIPES[encoder], encoder=encoder)
             fp32.unlink()
             agreement = float(np.mean(Int8Runtime(tmp).predict_proba(probe).argmax(1) == fp32_proba(probe).argmax(1)))
             if agreement < MIN_AGREEMENT:
@@ -170,7 +179,7 @@ def build(net: "torch.nn.Module", hf_tokenizer: Any, encoder: str, max_length: i
 class Int8Runtime:
     """An ONNX Runtime session over the int8 copy and a `tokenizers` tokenizer: logits -> probabilities."""
 
-    def __init__(self, directory: Path, threads: int | None = None):
+    def __init__(self, directory: Path, streams: int | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -180,7 +189,7 @@ class Int8Runtime:
                 raise Int8Unavailable(f"{directory} is an int8 copy of format {info.get('format')!r}, not {FORMAT}")
             self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
+            options.intra_op_num_threads = 1  # parallel across calls instead (see BATCH)
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             self.session = ort.InferenceSession(str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # unreadable, truncated or foreign files (onnxruntime raises its own types)
@@ -189,18 +198,27 @@ class Int8Runtime:
         self.tokenizer.enable_truncation(int(info["max_length"]))
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id(pad) or 0, pad_token=pad)
         self.directory = directory
+        self.streams = streams or min(os.cpu_count() or 1, 8)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
-        """Probabilities per label; the input is sorted by length and run in small batches (less padding)."""
-        proba = np.zeros((len(texts), len(LABELS)))
+        """Probabilities per label; the input is sorted by length and run in small batches, side by side."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            encoded = self.tokenizer.encode_batch([texts[i] for i in idx])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0].astype(np.float64)
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            proba[idx] = e / e.sum(axis=1, keepdims=True)
+        chunks = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+        proba = np.zeros((len(texts), len(LABELS)))
+        if len(chunks) > 1 and self.streams > 1:
+            with ThreadPoolExecutor(self.streams) as pool:
+                results = list(pool.map(lambda idx: self._run([texts[i] for i in idx]), chunks))
+        else:
+            results = [self._run([texts[i] for i in idx]) for idx in chunks]
+        for idx, p in zip(chunks, results):
+            proba[idx] = p
         return proba
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0].astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
