@@ -75,3 +75,39 @@ def test_export_reproduces_predictions_with_plain_transformers(trained, tmp_path
         pooled = (hidden * mask).sum(1) / mask.sum(1)
         proba = torch.softmax(pooled @ head["weight"].T + head["bias"], dim=-1).numpy()
     assert np.allclose(proba, model.predict_proba(texts[:3]), atol=1e-4)
+
+
+def test_name_swaps_each_epoch_change_only_sentences_that_name_a_place():
+    import random
+
+    from stance.models.finetuned import FineTunedStance
+
+    texts = ["France must act alone in Mali.", "The Security Council should decide.", "Kenya asked NATO for help."]
+    model = FineTunedStance(name_swap_prob=1.0)
+    swapped = model._name_swapped(texts, random.Random(0))
+    assert swapped[1] == texts[1] and swapped[0] != texts[0] and swapped[2] != texts[2]
+    assert " must act alone in " in swapped[0] and "France" not in swapped[0] and "Mali" not in swapped[0]
+    assert FineTunedStance(name_swap_prob=0.0)._name_swapped(texts, random.Random(0)) is texts
+
+
+@pytest.mark.parametrize("params, message", [({"precision": "fp8"}, "precision 'fp8' is not one of fp32, bf16"),
+                                             ({"name_swap_prob": 1.5}, "'name_swap_prob' is 1.5, outside 0.0..1.0")])
+def test_training_settings_are_checked(params, message, tiny_data):
+    from stance.models.finetuned import FineTunedStance
+
+    with pytest.raises(ModelFormatError, match=message):
+        FineTunedStance(encoder="minilm", **params).fit(*tiny_data)
+
+
+@pytest.mark.slow
+def test_bf16_training_with_name_swaps_runs_and_saves(tiny_data, tmp_path):
+    """The mpnet default's training switches (bf16 autocast, on-the-fly name swaps) on the tiny model."""
+    from stance.models.finetuned import FineTunedStance
+
+    texts, labels = tiny_data
+    model = FineTunedStance(encoder="minilm", epochs=1, max_length=32, precision="bf16", name_swap_prob=0.5)
+    model.fit(texts[:32], labels[:32])
+    assert all(np.isfinite(model.loss_curve_)) and len(model.loss_curve_) == 2
+    loaded = stance.load(model.save(tmp_path / "m"))
+    assert loaded.get_params()["precision"] == "bf16"
+    assert np.allclose(loaded.predict_proba(texts[:3]), model.predict_proba(texts[:3]), atol=1e-4)

@@ -80,7 +80,7 @@ def main() -> None:
             d = Path(tmp) / "v"
             d.mkdir(exist_ok=True)
             keep = int8.write_copy(d, fp32, tok, model.max_length, recipe)["fp32_nodes"]
-            runtime = int8.Int8Runtime(d, streams=2)
+            runtime = int8.Int8Runtime(d, threads=2)
             runtime.predict_proba(texts[:64])  # warm-up
             t0 = time.perf_counter()
             pred = runtime.predict_proba(texts).argmax(1)
@@ -109,7 +109,7 @@ def _markdown(rows: list[dict], sets: dict) -> str:
     lines = ["# int8 recipes for the mpnet default, against its fp32 predictions", "",
              "Made by `tools/quantization_check.py`. Dynamic: ONNX Runtime's `quantize_dynamic` (activations quantized "
              "per tensor at run time). Blockwise: `MatMulNBits` weights, one scale per block, `accuracy_level=4` "
-             "(activations quantized per row and block). sent/s: two single-threaded streams, batches of 8, "
+             "(activations quantized per row and block). sent/s: 2 threads, batches of 8, "
              "length-sorted, on this 2-core machine: compare speeds in bench/results.md. Sets: "
              + ", ".join(f"{n} ({len(v)})" for n, v in sets.items())
              + ". The shipped recipe was chosen on the first three sets; the confirmation swaps were not looked at "
