@@ -53,6 +53,8 @@ RUNTIMES = ("auto", "torch")
 # Sentences per ONNX Runtime call, after sorting the whole input by length: small batches pad less and stay in
 # cache (measured on 2 cores, calls of 64 corpus sentences, blockwise copy: 54 sent/s at 8, 45 at 16).
 BATCH = 8
+
+
 class Int8Unavailable(RuntimeError):
     """No int8 copy can be used for this model; the caller predicts with torch instead."""
 
