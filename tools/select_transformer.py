@@ -18,6 +18,7 @@ import numpy as np
 
 from stance.atomic import atomic_write_text
 from stance.corpus import load_records, texts_and_labels
+from stance.evaluation import protocols
 from stance.evaluation.metrics import label_scores
 from stance.evaluation.robustness import name_swap
 from stance.models.registry import make_model
@@ -52,7 +53,7 @@ def main():
     outside = load_records("outside")
     te_t, te_l = [r["text"] for r in outside], [r["label"] for r in outside]
     challenge = load_records("challenge")
-    ch_t, ch_l = [r["text"] for r in challenge], [r["label"] for r in challenge]
+    ch_t = [r["text"] for r in challenge]
     results = {}
     for name, (model, params) in CANDIDATES.items():
         if args.only and name not in args.only.split(","):
@@ -63,7 +64,7 @@ def main():
             m = make_model(model, random_state=seed, **params).fit(tr_t, tr_l)
             runs["fit_seconds"].append(time.perf_counter() - t)
             runs["outside_macro_f1"].append(label_scores(te_l, m.predict(te_t))["macro_f1"])
-            runs["challenge_accuracy"].append(float(np.mean(np.array(m.predict(ch_t)) == np.array(ch_l))))
+            runs["challenge_accuracy"].append(protocols.challenge(m, challenge)["accuracy"])
             runs["name_swap_changed"].append(name_swap(m, te_t + ch_t, per_sentence=2, seed=0)["changed_share"])
             print(f"{name} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in runs.items()), flush=True)
         results[name] = {"params": params, **runs,
