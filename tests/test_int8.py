@@ -22,10 +22,13 @@ TEXTS = ["The Security Council must authorise the mission.", "NATO allies should
 DYNAMIC = {"scheme": "dynamic", "per_channel": True, "reduce_range": True, "fp32_nodes": [r"layer\.[5]/output/dense/MatMul$"]}
 
 
-@pytest.fixture(params=["blockwise", "dynamic"])
+SCHEMES = {"per_token": int8.PER_TOKEN, "blockwise": int8.BLOCKWISE, "dynamic": DYNAMIC}
+
+
+@pytest.fixture(params=list(SCHEMES))
 def recipe(request, monkeypatch, home):
     monkeypatch.setenv("STANCE_RUNTIME", "auto")
-    monkeypatch.setitem(int8.RECIPES, "minilm", int8.BLOCKWISE if request.param == "blockwise" else DYNAMIC)
+    monkeypatch.setitem(int8.RECIPES, "minilm", SCHEMES[request.param])
     monkeypatch.setattr(int8, "MIN_AGREEMENT", 0.8)  # the tiny model's near-even probabilities flip easily
     return request.param
 
@@ -40,7 +43,10 @@ def test_int8_copy_is_built_checked_cached_and_used_without_torch(tiny_transform
     target = int8.copy_dir(directory, "minilm")
     info = json.loads((target / int8.BUILD_FILE).read_text())
     ops = {n.op_type for n in onnx.load(str(target / int8.MODEL_FILE)).graph.node}
-    if recipe == "blockwise":
+    if recipe == "per_token":
+        assert info["quantization"] == int8.PER_TOKEN and info["fp32_nodes"] == []
+        assert "MatMulInteger" in ops and "MatMul" in ops and "DynamicQuantizeLinear" not in ops  # attention stays fp32
+    elif recipe == "blockwise":
         assert info["quantization"] == int8.BLOCKWISE and info["fp32_nodes"] == [] and "MatMulNBits" in ops
     else:
         assert info["fp32_nodes"] == ["/encoder/encoder/layer.5/output/dense/MatMul"] and "MatMulInteger" in ops
@@ -52,7 +58,7 @@ def test_int8_copy_is_built_checked_cached_and_used_without_torch(tiny_transform
     fast, slow = again.predict_proba(TEXTS), model.predict_proba(TEXTS)
     assert fast.shape == slow.shape and np.allclose(fast.sum(axis=1), 1)
     assert np.abs(fast - slow).max() < 0.1
-    if recipe == "blockwise":  # activations quantized per row: a sentence's answer hardly depends on its batch
+    if recipe != "dynamic":  # activations quantized per token: a sentence's answer hardly depends on its batch
         assert np.allclose(again.predict_proba(TEXTS[2:3]), fast[2:3], atol=1e-6)
         assert np.allclose(again.runtime_.predict_proba(TEXTS, batch_size=1), fast, atol=1e-3)
 
@@ -78,6 +84,11 @@ def test_a_damaged_copy_is_rebuilt(tiny_transformer, recipe, caplog):
         loaded = FineTunedStance.load(directory)
     assert "building it again" in caplog.text and loaded.runtime_ is not None
     assert (target / int8.MODEL_FILE).stat().st_size > 1000
+
+
+def test_an_unknown_scheme_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="scheme is 'static': allowed values are per_token, blockwise, dynamic"):
+        int8.quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", {"scheme": "static"})
 
 
 def test_runtime_choice_is_checked(monkeypatch):

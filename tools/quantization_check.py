@@ -36,13 +36,15 @@ FFN_OUT_678 = r"layer\.[678]/output/dense/MatMul$"
 RECIPES: dict[str, dict] = {  # name: a recipe for int8.write_copy
     "dynamic, naive: per-tensor, every MatMul": {"scheme": "dynamic", "per_channel": False, "reduce_range": False},
     "dynamic, per-channel, every MatMul": {"scheme": "dynamic", "per_channel": True, "reduce_range": True},
-    "dynamic, per-channel, FFN output 6-8 fp32 (shipped until 2026-11-26)":
+    "dynamic, per-channel, FFN output 6-8 fp32 (the first int8 default)":
         {"scheme": "dynamic", "per_channel": True, "reduce_range": True, "fp32_nodes": [FFN_OUT_678]},
     "dynamic, per-channel 8-bit, FFN output 6-8 fp32":
         {"scheme": "dynamic", "per_channel": True, "reduce_range": False, "fp32_nodes": [FFN_OUT_678]},
     "dynamic, per-channel, every FFN output fp32":
         {"scheme": "dynamic", "per_channel": True, "reduce_range": True, "fp32_nodes": [rf"layer\.({ALL})/output/dense/MatMul$"]},
-    "blockwise 8-bit, blocks of 128, int8 compute": int8.BLOCKWISE,
+    "per-token int8: activations per token, weights per column": int8.PER_TOKEN,
+    "per-token int8, 7-bit weights": {**int8.PER_TOKEN, "bits": 7},
+    "blockwise 8-bit, blocks of 128, int8 compute (the previous int8 default)": int8.BLOCKWISE,
     "blockwise 4-bit, blocks of 128, int8 compute": {**int8.BLOCKWISE, "bits": 4},
     "blockwise 4-bit, blocks of 32, int8 compute": {**int8.BLOCKWISE, "bits": 4, "block_size": 32},
 }
@@ -109,7 +111,8 @@ def _markdown(rows: list[dict], sets: dict) -> str:
     lines = ["# int8 recipes for the mpnet default, against its fp32 predictions", "",
              "Made by `tools/quantization_check.py`. Dynamic: ONNX Runtime's `quantize_dynamic` (activations quantized "
              "per tensor at run time). Blockwise: `MatMulNBits` weights, one scale per block, `accuracy_level=4` "
-             "(activations quantized per row and block). sent/s: 2 threads, batches of 8, "
+             "(activations quantized per row and block). Per-token: int8 weights per output column, activations quantized "
+             "per token at run time, integer GEMM (stance/models/per_token.py). sent/s: 2 threads, batches of 8, "
              "length-sorted, on this 2-core machine: compare speeds in bench/results.md. Sets: "
              + ", ".join(f"{n} ({len(v)})" for n, v in sets.items())
              + ". The shipped recipe was chosen on the first three sets; the confirmation swaps were not looked at "

@@ -1,14 +1,15 @@
 """An int8 ONNX Runtime copy of a fine-tuned encoder: the fast CPU predict path, without torch.
 
-Dynamic int8 (ONNX Runtime's ``quantize_dynamic``: int8 weights, activations quantized per
-*tensor* at run time) changed 2% of mpnet's labels, and 3-4% of its labels under name swaps
-where fp32 changes ~1%: one scale for a whole batch of activations lets outlier tokens (and the
-padding of batch-mates) blur every other token, so a sentence's label even depended on which
-sentences shared its batch. The shipped recipe is weight-only *blockwise* int8 (``MatMulNBits``,
-8 bits, one scale per 128 weights) with ``accuracy_level=4``: ONNX Runtime's kernels then quantize
-the activations per row and block too, so each token keeps its own scale, a sentence's label no
-longer depends on its batch, and 0.3% of labels differ from fp32.
-tools/quantization_check.py measured both schemes (reports/quantization.md).
+Three recipes were measured on mpnet (tools/quantization_check.py, reports/quantization.md):
+
+- dynamic int8 (ONNX Runtime's ``quantize_dynamic``): one activation scale per *call* lets outlier
+  tokens (and the padding of batch-mates) blur every other token; 1.3-1.7% of labels changed and a
+  sentence's label depended on which sentences shared its batch;
+- blockwise int8 (``MatMulNBits``, one weight scale per 128 weights, activations per row and block):
+  0.2% of labels changed, but 1.6x slower than an int8 GEMM on 2 cores;
+- **per-token int8** (per_token.py, shipped): int8 weights per output column, activations quantized
+  per token at run time, ONNX Runtime's integer GEMM. Each token keeps its own scale, so answers do
+  not depend on the batch; about 1% of labels changed, at dynamic int8's speed.
 
 The copy is built once per trained model (export with torch, quantize, then check it
 against the fp32 model on a probe set and refuse it when too many labels change) into
@@ -40,11 +41,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when the export or the quantization settings change: old copies are then rebuilt (1: dynamic int8)
-# A recipe is "blockwise" (bits, block_size, accuracy_level) or "dynamic" (per_channel, reduce_range, and the
-# patterns of MatMul nodes left in fp32). Encoders with a measured recipe predict through an int8 copy.
+# Bump when the export or the quantization settings change: old copies are then rebuilt.
+# 1: dynamic int8; 2: blockwise (MatMulNBits); 3: per-token int8.
+FORMAT = 3
+# A recipe is "per_token" (bits), "blockwise" (bits, block_size, accuracy_level) or "dynamic" (per_channel,
+# reduce_range, and the patterns of MatMul nodes left in fp32). Encoders with a measured recipe predict through an
+# int8 copy.
+PER_TOKEN = {"scheme": "per_token", "bits": 8}
 BLOCKWISE = {"scheme": "blockwise", "bits": 8, "block_size": 128, "accuracy_level": 4}
-RECIPES: dict[str, dict[str, Any]] = {"mpnet": BLOCKWISE}
+SCHEMES = ("per_token", "blockwise", "dynamic")
+RECIPES: dict[str, dict[str, Any]] = {"mpnet": PER_TOKEN}
 # A guard against a broken copy (the acceptance measure is tools/quantization_check.py): refuse a copy whose
 # labels differ from the fp32 model's on more than 5% of the probe (the shipped copy: under 1% of the challenge set).
 MIN_AGREEMENT = 0.95
@@ -123,8 +129,15 @@ def quantize(fp32: Path, out: Path, recipe: dict[str, Any]) -> list[str]:
     """Quantize every MatMul with a constant weight by `recipe` (see RECIPES); returns the nodes left in fp32."""
     import onnx
 
+    if recipe.get("scheme") not in SCHEMES:
+        raise ValueError(f"int8 recipe scheme is {recipe.get('scheme')!r}: allowed values are {', '.join(SCHEMES)}")
     model = onnx.load(str(fp32))
     with _quiet():
+        if recipe["scheme"] == "per_token":
+            from stance.models.per_token import quantize_per_token
+
+            onnx.save(quantize_per_token(model, recipe["bits"])[0], str(out))
+            return []
         if recipe["scheme"] == "blockwise":
             from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
