@@ -7,7 +7,8 @@ Measures, each in a fresh process where start-up matters:
 - cold first predict per model (process start to first answer, model load included; median of 3, after one
   run that builds the caches: the joined mpnet and its int8 copy);
 - the cold first CLI predict of the default model (`stance predict "..."`, wall time, median of 3);
-- throughput in sentences/s per model at batch 1 and batch 64, on real corpus sentences;
+- throughput in sentences/s per model at batch 1 (200 calls) and batch 64 (640 sentences), on real corpus
+  sentences, median of 3 runs;
 - peak RSS of a process that loads the model and predicts 1,000 sentences;
 - fine-tuning time of a registered model (--finetune minilm|mpnet) on the whole training corpus (shipped settings).
 
@@ -60,6 +61,7 @@ PEER_RSS = ("import sys, json, resource; sys.path.insert(0, 'bench'); from bench
             "lr.predict(st.encode((texts_and_labels('shipped')[0] * 2)[:1000], batch_size=64)); "
             "print(json.dumps({'mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
 CLI = [str(Path(sys.executable).parent / "stance"), "predict", "The Security Council should authorise the mission."]
+REPEATS = 3  # throughput is the median of 3 runs: this 2-core VM's speed varies from minute to minute
 ROWS = {"mpnet (fp32 torch)": ("mpnet", {"STANCE_RUNTIME": "torch"})}  # label -> (model, environment)
 
 
@@ -96,7 +98,7 @@ def cold_cli() -> float:
     return statistics.median(times)
 
 
-def throughput(model_name: str, texts: list[str], env: dict | None = None) -> dict[str, float]:
+def throughput(model_name: str, texts: list[str], env: dict | None = None) -> dict[str, Any]:
     from stance.models.registry import model_class
     from stance.models.store import model_path
 
@@ -108,17 +110,19 @@ def throughput(model_name: str, texts: list[str], env: dict | None = None) -> di
         for k in env or {}:
             os.environ.pop(k)
     model.predict_proba(texts[:8])  # warm-up
-    n1 = texts[:200]
-    t = time.perf_counter()
-    for s in n1:
-        model.predict_proba([s])
-    batch1 = len(n1) / (time.perf_counter() - t)
     big = (texts * 4)[:4096] if model_name == "tfidf" else texts[:640]
-    t = time.perf_counter()
-    for i in range(0, len(big), 64):
-        model.predict_proba(big[i:i + 64])
-    batch64 = len(big) / (time.perf_counter() - t)
-    return {"batch1": batch1, "batch64": batch64}
+    batch1, batch64 = [], []
+    for _ in range(REPEATS):  # interleaved, so a passing slowdown of the machine touches one run of each
+        t = time.perf_counter()
+        for s in texts[:200]:
+            model.predict_proba([s])
+        batch1.append(200 / (time.perf_counter() - t))
+        t = time.perf_counter()
+        for i in range(0, len(big), 64):
+            model.predict_proba(big[i:i + 64])
+        batch64.append(len(big) / (time.perf_counter() - t))
+    return {"batch1": statistics.median(batch1), "batch64": statistics.median(batch64),
+            "batch1_runs": batch1, "batch64_runs": batch64}
 
 
 def stance_default() -> str:
@@ -173,7 +177,8 @@ def main() -> None:
              f"{res['cold_cli_default_s']:.2f} s (median of 3)"]
     if "finetune_s" in res:
         lines.append(f"- fine-tuning {res['finetune_model']} on all {len(texts)} training sentences: {res['finetune_s']:.0f} s")
-    lines += ["", "| model | cold first predict (s) | batch 1 (sent/s) | batch 64 (sent/s) | peak RSS, load + 1,000 predictions (MiB) |",
+    lines += ["", "| model | cold first predict (s) | batch 1 (sent/s, median of 3) | batch 64 (sent/s, median of 3) "
+              "| peak RSS, load + 1,000 predictions (MiB) |",
               "|---|---|---|---|---|"]
     for m, r in res["models"].items():
         lines.append(f"| {m} | {r['cold_first_predict_s']:.2f} | {r['batch1']:.0f} | {r['batch64']:.0f} | {r['peak_rss_mib']:.0f} |")
