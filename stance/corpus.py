@@ -3,7 +3,7 @@
 Parts (one JSONL file each, one record a line, diffable):
 - ``seeds``: every sentence of the four seed articles, double-annotated and adjudicated;
 - ``supplement``: sentences written by the team on other crises, double-annotated;
-- ``writers``: sentences from twelve independent writer briefs (register x era x region x
+- ``writers``: sentences from sixteen independent writer briefs (register x era x region x
   voice), with counterfactual pairs, double-annotated blind and adjudicated;
 - ``challenge``: minimal pairs and hard cases, for evaluation only, never trained on;
 - ``outside``: the outside-writer test set, written blind on crises no training part

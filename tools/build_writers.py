@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "corpus" / "annotation" / "writers"
-TRAIN_BRIEFS = [f"B{i:02d}" for i in range(1, 13)]
+TRAIN_BRIEFS = [f"B{i:02d}" for i in range(1, 17)]
 TEST_BRIEFS = ["O1", "O2", "O3"]
 
 

@@ -155,7 +155,7 @@ for encoder in ("minilm", "mpnet"):
 # one team wrote the whole pool, the test folds share its habits, crises and phrasing, and the score
 # says little about other writers. The outside-writer set is closer to what the library meets in
 # use. Compare two pools of the same size: the **supplement** (written by the project's first
-# writers, in one style) and the **twelve writer briefs** (twelve independent writers, registers and
+# writers, in one style) and the **sixteen writer briefs** (sixteen independent writers, registers and
 # eras). For each: cross-validation inside the pool, then the same model trained on the whole pool
 # and scored on the outside writers.
 
@@ -164,7 +164,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 print("expected time: about 10 s (eight TF-IDF fits)")
-pools = {"supplement (one team)": texts_and_labels("supplement"), "writer briefs (twelve writers)": texts_and_labels("writers")}
+pools = {"supplement (one team)": texts_and_labels("supplement"), "writer briefs (sixteen writers)": texts_and_labels("writers")}
 n_pool = min(len(t) for t, _ in pools.values())
 for name, (pool_t, pool_l) in pools.items():
     if len(pool_t) > n_pool:  # the same number of sentences in both pools
