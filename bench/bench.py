@@ -46,9 +46,18 @@ IMPORT = "import time, json; t = time.perf_counter(); import stance; print(json.
 COLD = ("import time, json; t = time.perf_counter(); import stance; "
         "p = stance.predict('The Security Council should authorise the mission.', model={m!r}); "
         "print(json.dumps({{'s': time.perf_counter() - t}}))")
-RSS = ("import json, resource, stance; from stance.corpus import texts_and_labels; "
-       "texts = (texts_and_labels('shipped')[0] * 2)[:1000]; stance.predict(texts, model={m!r}); "
-       "print(json.dumps({{'mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))")
+# Peak RSS of the child itself: Linux's VmHWM. (getrusage's ru_maxrss survives exec, so a child started by a
+# parent that had loaded a torch model reported the parent's peak: the mpnet rows read 1,368-1,428 MiB that way.)
+PEAK = ("def peak_mib():\n"
+        "    import resource\n"
+        "    try:\n"
+        "        line = [x for x in open('/proc/self/status') if x.startswith('VmHWM:')][0]\n"
+        "        return int(line.split()[1]) / 1024\n"
+        "    except (OSError, IndexError):\n"
+        "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n")
+RSS = PEAK + ("import json, stance; from stance.corpus import texts_and_labels; "
+              "texts = (texts_and_labels('shipped')[0] * 2)[:1000]; stance.predict(texts, model={m!r}); "
+              "print(json.dumps({{'mib': peak_mib()}}))")  # .format(m=...) later
 
 
 PEER = "peer: sentence-transformers + LR (mpnet)"
@@ -56,10 +65,10 @@ PEER_COLD = ("import sys, time, json; t = time.perf_counter(); sys.path.insert(0
              "from bench import peer; st, lr = peer(); "
              "lr.predict(st.encode(['The Security Council should authorise the mission.'])); "
              "print(json.dumps({'s': time.perf_counter() - t}))")
-PEER_RSS = ("import sys, json, resource; sys.path.insert(0, 'bench'); from bench import peer; "
-            "from stance.corpus import texts_and_labels; st, lr = peer(); "
-            "lr.predict(st.encode((texts_and_labels('shipped')[0] * 2)[:1000], batch_size=64)); "
-            "print(json.dumps({'mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+PEER_RSS = PEAK + ("import sys, json; sys.path.insert(0, 'bench'); from bench import peer; "
+                   "from stance.corpus import texts_and_labels; st, lr = peer(); "
+                   "lr.predict(st.encode((texts_and_labels('shipped')[0] * 2)[:1000], batch_size=64)); "
+                   "print(json.dumps({'mib': peak_mib()}))")
 CLI = [str(Path(sys.executable).parent / "stance"), "predict", "The Security Council should authorise the mission."]
 REPEATS = 3  # throughput is the median of 3 runs: this 2-core VM's speed varies from minute to minute
 ROWS = {"mpnet (fp32 torch)": ("mpnet", {"STANCE_RUNTIME": "torch"})}  # label -> (model, environment)
